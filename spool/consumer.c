@@ -1,0 +1,636 @@
+/*
+ * consumer.c - claiming jobs, oldest first, under a lease.
+ *
+ * The consumer keeps a bounded heap of the smallest names in new/ (filled
+ * by a full scan at open, on inotify overflow, when the heap ran dry after
+ * being truncated, and every opts.scan ms), fed in between by inotify:
+ * IN_MOVED_TO (the tmp/ protocol) and IN_CLOSE_WRITE (a file written in
+ * place, now closed).  A scanned name younger than opts.settle may still be
+ * being written in place, so it is left for its close event or a later scan.
+ *
+ * Claim: "+ID" in the lease journal, rename new/ID to cur/ID (losing the
+ * race to another consumer is ENOENT, and fine), open it, check that it is
+ * a regular file, record the claim (and so the attempt) in meta/ID.  A job
+ * that has used its attempts is buried instead of run.  Every outcome is a
+ * rename out of cur/ followed by "-ID".
+ *
+ * Waiting jobs sit in wait/ with their due time as mtime; every consumer
+ * keeps them in a heap and the first to see one due renames it to new/.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <inotifytools/inotify.h>
+
+#include "config.h"
+#include "lease.h"
+
+#define RECOVER_CHECK	1000	/* ms between looks for dead leases */
+#define TMP_AGE		(36LL * 3600 * 1000)	/* maildir's rule */
+#define SCANNED		1u	/* heap flag: name came from a scan */
+
+struct spool_consumer {
+	struct spool *sp;
+	struct spool_consumer_opts o;
+	struct spool_lease lease;
+	int fd;			/* inotify */
+	struct spool_heap queued, waiting;
+	int truncated;		/* the heaps hold only the smallest names */
+	struct spool_names running;	/* the jobs we hold */
+	struct spool_names lost;	/* ours, gone from cur/ behind our back */
+	int64_t next_renew, next_check, next_scan, rescan_at;
+	unsigned rand;
+};
+
+void
+spool_consumer_defaults(struct spool_consumer_opts *o)
+{
+	o->max_attempts = 5;
+	o->backoff_min = 1000;
+	o->backoff_max = 300000;
+	o->lease_ttl = 60000;
+	o->scan = 30000;
+	o->settle = 1000;
+	o->max_index = 65536;
+}
+
+/* The job left cur/ (or never got there): drop it from the lease. */
+static void
+release(struct spool_consumer *c, struct spool_job *job)
+{
+	int i = spool_names_find(&c->running, job->id);
+
+	if (i >= 0)
+		spool_names_del(&c->running, (size_t)i);
+	if (job->fd >= 0) {
+		close(job->fd);
+		job->fd = -1;
+	}
+	/* A failed "-ID" only leaves a stale "+ID": recovery then finds the
+	 * job gone from cur/ or owned by a later claim, both harmless. */
+	spool_lease_note(&c->lease, '-', job->id);
+	spool_lease_compact(c->sp, &c->lease,
+	    (const char *const *)c->running.v, c->running.n);
+}
+
+static int
+push_queued(const char *name, unsigned char type, void *arg)
+{
+	struct spool_consumer *c = arg;
+	struct spool_heap *h = &c->queued;
+	struct spool_hent old;
+
+	(void)type;
+	if (h->n < c->o.max_index)
+		return spool_heap_push(h, name, 0, SCANNED);
+	/* Full: keep the smallest names (h is a max-heap during a scan). */
+	c->truncated = 1;
+	if (strcmp(name, spool_heap_top(h)->name) >= 0)
+		return 0;
+	old = spool_heap_pop(h);
+	free(old.name);
+	return spool_heap_push(h, name, 0, SCANNED);
+}
+
+static int64_t
+due_of(struct spool_consumer *c, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(c->sp->dir[SPOOL_WAITING], name, &st,
+	    AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+static int
+push_waiting(const char *name, unsigned char type, void *arg)
+{
+	struct spool_consumer *c = arg;
+	int64_t due;
+
+	(void)type;
+	if (c->waiting.n >= c->o.max_index) {
+		c->truncated = 1;
+		return 0;
+	}
+	if ((due = due_of(c, name)) < 0)
+		return 0;
+	return spool_heap_push(&c->waiting, name, due, 0);
+}
+
+/* Rebuild both indexes from the directories. */
+static int
+scan(struct spool_consumer *c)
+{
+	struct spool_heap sel = { .max = 1 };
+	struct spool_hent e;
+	int rc;
+
+	c->truncated = 0;
+	spool_heap_clear(&c->waiting);
+	if (spool_list(c->sp, SPOOL_WAITING, push_waiting, c) < 0)
+		return -1;
+	/* Select the smallest names with a max-heap, then turn it over. */
+	spool_heap_free(&c->queued);
+	c->queued = sel;
+	rc = spool_list(c->sp, SPOOL_QUEUED, push_queued, c);
+	sel = c->queued;
+	c->queued = (struct spool_heap){ .max = 0 };
+	while (sel.n > 0) {
+		e = spool_heap_pop(&sel);
+		if (spool_heap_push(&c->queued, e.name, 0, e.flags) < 0)
+			rc = -1;
+		free(e.name);
+	}
+	spool_heap_free(&sel);
+	c->next_scan = spool_mono() + c->o.scan;
+	return rc < 0 ? -1 : 0;
+}
+
+struct spool_consumer *
+spool_consumer_open(struct spool *sp, const struct spool_consumer_opts *o)
+{
+	static const int dirs[] = { SPOOL_QUEUED, SPOOL_RUNNING, SPOOL_WAITING };
+	static const unsigned masks[] = {
+		IN_MOVED_TO | IN_CLOSE_WRITE,
+		IN_MOVED_FROM | IN_DELETE,
+		IN_MOVED_TO | IN_CLOSE_WRITE,
+	};
+	struct spool_consumer *c;
+	struct spool_recovery r;
+	int e;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->sp = sp;
+	c->o = *o;
+	c->fd = -1;
+	c->lease.fd = -1;
+	c->rand = (unsigned)getpid() ^ (unsigned)spool_now();
+	/* Watch before scanning: nothing that arrives in between is missed. */
+	if ((c->fd = spool_watch_open(sp, dirs, masks, 3)) < 0)
+		goto fail;
+	if (spool_lease_create(sp, &c->lease, o->lease_ttl) < 0)
+		goto fail;
+	if (spool_recover(sp, TMP_AGE, &r) < 0 || scan(c) < 0)
+		goto fail;
+	c->next_renew = spool_mono() + o->lease_ttl / 3;
+	c->next_check = spool_mono() + RECOVER_CHECK;
+	return c;
+fail:
+	e = errno;
+	spool_consumer_close(c);
+	errno = e;
+	return NULL;
+}
+
+void
+spool_consumer_close(struct spool_consumer *c)
+{
+	if (c == NULL)
+		return;
+	spool_lease_release(c->sp, &c->lease);
+	if (c->fd >= 0)
+		spool_watch_close(c->fd);
+	spool_heap_free(&c->queued);
+	spool_heap_free(&c->waiting);
+	spool_names_free(&c->running);
+	spool_names_free(&c->lost);
+	free(c);
+}
+
+int
+spool_consumer_fd(const struct spool_consumer *c)
+{
+	return c->fd;
+}
+
+void
+spool_consumer_set_opts(struct spool_consumer *c,
+    const struct spool_consumer_opts *o)
+{
+	c->o = *o;
+	c->lease.ttl = o->lease_ttl;
+}
+
+int
+spool_consumer_running(const struct spool_consumer *c)
+{
+	return (int)c->running.n;
+}
+
+static void
+on_event(struct spool_consumer *c, const struct spool_event *ev)
+{
+	int64_t due;
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		c->rescan_at = spool_mono();
+		return;
+	}
+	if (ev->name[0] == '.' || ev->name[0] == '\0')
+		return;
+	switch (ev->dir) {
+	case SPOOL_QUEUED:
+		if (c->queued.n >= c->o.max_index)
+			c->truncated = 1;
+		else
+			spool_heap_push(&c->queued, ev->name, 0, 0);
+		break;
+	case SPOOL_WAITING:
+		if ((due = due_of(c, ev->name)) >= 0)
+			spool_heap_push(&c->waiting, ev->name, due, 0);
+		break;
+	case SPOOL_RUNNING:
+		/* One of ours moved by someone else (cancel, recovery)?  Our
+		 * own moves are out of `running` before their events arrive;
+		 * a job claimed again since is still in cur/. */
+		if (spool_names_find(&c->running, ev->name) >= 0 &&
+		    spool_names_find(&c->lost, ev->name) < 0 &&
+		    faccessat(c->sp->dir[SPOOL_RUNNING], ev->name, F_OK,
+		    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			spool_names_add(&c->lost, ev->name);
+		break;
+	}
+}
+
+static void
+wake_due(struct spool_consumer *c, int64_t now)
+{
+	const struct spool_hent *top;
+	struct spool_hent e;
+	int64_t due;
+
+	spool_batch_begin(c->sp);
+	while ((top = spool_heap_top(&c->waiting)) != NULL && top->key <= now) {
+		e = spool_heap_pop(&c->waiting);
+		/* Gone: another consumer woke it, or an admin moved it.  Its
+		 * mtime may also have been changed (touch): believe the file. */
+		if ((due = due_of(c, e.name)) >= 0 && due <= now)
+			spool_job_move(c->sp, e.name, SPOOL_WAITING, SPOOL_WAKE);
+		else if (due > now)
+			spool_heap_push(&c->waiting, e.name, due, 0);
+		free(e.name);
+	}
+	spool_batch_commit(c->sp);
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+int64_t
+spool_consumer_work(struct spool_consumer *c)
+{
+	struct spool_event ev;
+	struct spool_recovery r;
+	const struct spool_hent *top;
+	int64_t now, wall, next;
+
+	while (spool_watch_next(&ev) > 0)
+		on_event(c, &ev);
+	now = spool_mono();
+	if (now >= c->next_renew) {
+		spool_lease_renew(&c->lease);
+		c->next_renew = now + c->lease.ttl / 3;
+	}
+	if (now >= c->next_check) {
+		c->next_check = now + RECOVER_CHECK;
+		if (spool_recover_needed(c->sp) > 0 &&
+		    spool_recover(c->sp, -1, &r) >= 0 && r.busy)
+			c->next_check = now + 10;
+	}
+	if (now >= c->next_scan || (c->rescan_at && now >= c->rescan_at) ||
+	    (c->truncated && c->queued.n == 0)) {
+		c->rescan_at = 0;
+		if (now >= c->next_scan)
+			spool_recover(c->sp, TMP_AGE, &r);
+		scan(c);
+	}
+	wall = spool_now();
+	wake_due(c, wall);
+	next = min64(c->next_renew, c->next_check);
+	next = min64(next, c->next_scan);
+	if (c->rescan_at)
+		next = min64(next, c->rescan_at);
+	if ((top = spool_heap_top(&c->waiting)) != NULL)
+		next = min64(next, now + (top->key - wall));
+	return next > now ? next - now : 0;
+}
+
+int
+spool_consumer_lost(struct spool_consumer *c, char id[SPOOL_ID_MAX + 1])
+{
+	if (c->lost.n == 0)
+		return 0;
+	snprintf(id, SPOOL_ID_MAX + 1, "%s", c->lost.v[c->lost.n - 1]);
+	spool_names_del(&c->lost, c->lost.n - 1);
+	return 1;
+}
+
+static int __attribute__((format(printf, 6, 7)))
+meta_event(struct spool_consumer *c, const char *id, int fd, int sync,
+    const char *event, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = spool_meta_vappend(c->sp, fd, id, sync, event, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A name whose history lines and lease journal stay one line each. */
+static int
+safe_name(const char *name)
+{
+	for (; *name; name++)
+		if ((unsigned char)*name < 0x20 || *name == 0x7f)
+			return 0;
+	return 1;
+}
+
+static const char *
+type_name(mode_t m)
+{
+	return S_ISLNK(m) ? "a symlink" : S_ISDIR(m) ? "a directory" :
+	    S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
+	    S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a regular file";
+}
+
+/* An entry of new/ that cannot be run goes to dead/ unopened, its target
+ * (if a symlink) untouched. */
+static void
+reject(struct spool_consumer *c, const char *name, const char *why)
+{
+	char esc[256];
+
+	if (meta_event(c, name, -1, 1, "dead", "status=rejected error=%s",
+	    spool_escape(why, esc, sizeof(esc))) == 0)
+		spool_job_move(c->sp, name, SPOOL_QUEUED, SPOOL_BURY);
+}
+
+/*
+ * Is anybody writing this file?  A read lease cannot be had on a file open
+ * for writing (fcntl(2), F_SETLEASE): an exact answer, when we own the file
+ * or have CAP_LEASE.  1 yes, 0 no, -1 cannot tell.
+ */
+static int
+being_written(int dirfd, const char *name)
+{
+	int fd, rc;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if ((rc = fcntl(fd, F_SETLEASE, F_RDLCK)) == 0)
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+	rc = rc == 0 ? 0 : errno == EAGAIN ? 1 : -1;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Is new/NAME a complete regular file?  A name from a scan may be a file
+ * still being written in place (cp job spool/new/): if it is open for
+ * writing, or (when that cannot be told) changed within opts.settle, look
+ * again later; its IN_CLOSE_WRITE will also bring it back.
+ */
+static int
+claimable(struct spool_consumer *c, const char *name, unsigned flags)
+{
+	struct stat st;
+	int64_t age;
+
+	if (!safe_name(name)) {
+		reject(c, name, "unsafe name: control characters");
+		return 0;
+	}
+	if (fstatat(c->sp->dir[SPOOL_QUEUED], name, &st,
+	    AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;	/* gone: claimed by another consumer */
+	if (!S_ISREG(st.st_mode)) {
+		reject(c, name, type_name(st.st_mode));
+		return 0;
+	}
+	age = spool_now() - ((int64_t)st.st_mtim.tv_sec * 1000 +
+	    st.st_mtim.tv_nsec / 1000000);
+	if ((flags & SCANNED) && age < c->o.settle &&
+	    being_written(c->sp->dir[SPOOL_QUEUED], name) != 0) {
+		int64_t at = spool_mono() + c->o.settle - age;
+		if (!c->rescan_at || at < c->rescan_at)
+			c->rescan_at = at;
+		return 0;
+	}
+	return 1;
+}
+
+/* Count the attempts in meta/ID and record this claim. */
+static int
+record_claim(struct spool_consumer *c, struct spool_job *job,
+    struct spool_meta *m)
+{
+	char buf[8192];
+	ssize_t n;
+	int fd, e;
+
+	fd = spool_sys.openat(c->sp->dir[SPOOL_META], job->id, O_RDWR |
+	    O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if ((n = spool_read_all(fd, buf, sizeof(buf) - 1)) < 0)
+		goto fail;
+	if ((size_t)n == sizeof(buf) - 1) {
+		/* A long history: read it whole. */
+		if (spool_meta_read(c->sp, job->id, m) < 0)
+			goto fail;
+	} else
+		spool_meta_scan(buf, (size_t)n, m);
+	job->attempt = m->attempts + 1;
+	if (meta_event(c, job->id, fd, 0, "claim", "by=%s attempt=%d",
+	    c->sp->owner, job->attempt) < 0)
+		goto fail;
+	return spool_close_fd(fd);
+fail:
+	e = errno;
+	spool_sys.close(fd);
+	errno = e;
+	return -1;
+}
+
+/* 1 claimed, 0 not this one, -1 error (the job is back in new/). */
+static int
+claim_one(struct spool_consumer *c, const char *name, unsigned flags,
+    struct spool_job *job)
+{
+	struct spool_meta m;
+	char why[600];
+	int e;
+
+	if (!claimable(c, name, flags))
+		return 0;
+	/* Journal first: a job in cur/ is always in its holder's journal. */
+	if (spool_lease_note(&c->lease, '+', name) < 0)
+		return -1;
+	snprintf(job->id, sizeof(job->id), "%s", name);
+	job->fd = -1;
+	if (spool_job_move(c->sp, name, SPOOL_QUEUED, SPOOL_CLAIM) < 0) {
+		e = errno;
+		spool_lease_note(&c->lease, '-', name);
+		errno = e;
+		return e == ENOENT ? 0 : -1;	/* ENOENT: lost the race */
+	}
+	if (spool_names_add(&c->running, name) < 0 ||
+	    record_claim(c, job, &m) < 0) {
+		spool_job_return(c, job, "cannot record the claim");
+		return -1;
+	}
+	if (job->attempt > c->o.max_attempts) {
+		snprintf(why, sizeof(why), "max attempts (%d) reached%s%s",
+		    c->o.max_attempts, m.error[0] ? ": " : "", m.error);
+		spool_job_bury(c, job, m.status[0] ? m.status : "attempts", why);
+		return 0;
+	}
+	job->fd = openat(c->sp->dir[SPOOL_RUNNING], name, O_RDWR | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (job->fd < 0)	/* a job we may read but not change */
+		job->fd = openat(c->sp->dir[SPOOL_RUNNING], name, O_RDONLY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	if (job->fd < 0) {
+		e = errno;
+		snprintf(why, sizeof(why), "cannot open: %s", strerror(e));
+		spool_job_bury(c, job, "rejected", why);
+		return 0;
+	}
+	job->claimed = spool_now();
+	return 1;
+}
+
+int
+spool_consumer_claim(struct spool_consumer *c, struct spool_job *job)
+{
+	struct spool_hent e;
+	int rc = 0;
+
+	while (rc == 0 && c->queued.n > 0) {
+		e = spool_heap_pop(&c->queued);
+		rc = claim_one(c, e.name, e.flags, job);
+		free(e.name);
+	}
+	return rc;
+}
+
+/* Move a job of ours out of cur/ and let it go.  ENOENT: it was taken from
+ * us meanwhile (cancelled, recovered), which is not ours to undo. */
+static int
+finish(struct spool_consumer *c, struct spool_job *job, enum spool_action a)
+{
+	int rc = spool_job_move(c->sp, job->id, SPOOL_RUNNING, a), e = errno;
+
+	release(c, job);
+	errno = e;
+	return rc;
+}
+
+int
+spool_job_complete(struct spool_consumer *c, struct spool_job *job)
+{
+	return finish(c, job, SPOOL_COMPLETE);
+}
+
+int
+spool_job_bury(struct spool_consumer *c, struct spool_job *job,
+    const char *status, const char *reason)
+{
+	char st[128], why[2048];
+
+	/* The reason is on disk before the job is in dead/. */
+	if (meta_event(c, job->id, -1, 1, "dead", "status=%s error=%s attempt=%d",
+	    spool_escape(status, st, sizeof(st)),
+	    spool_escape(reason ? reason : "", why, sizeof(why)),
+	    job->attempt) < 0) {
+		int e = errno;
+		spool_job_return(c, job, "cannot record the failure");
+		errno = e;
+		return -1;
+	}
+	return finish(c, job, SPOOL_BURY);
+}
+
+/* Exponential backoff with equal jitter: between half the step and all of
+ * it, so that jobs failing together do not come back together. */
+static int64_t
+backoff(struct spool_consumer *c, int attempt)
+{
+	int64_t d = c->o.backoff_min > 0 ? c->o.backoff_min : 1;
+	int i;
+
+	for (i = 1; i < attempt && d < c->o.backoff_max; i++)
+		d *= 2;
+	if (d > c->o.backoff_max)
+		d = c->o.backoff_max;
+	return d / 2 + (int64_t)(rand_r(&c->rand) % (unsigned)(d / 2 + 1));
+}
+
+int
+spool_job_retry(struct spool_consumer *c, struct spool_job *job,
+    const char *status, const char *reason)
+{
+	char st[128], why[2048], dur[32], whyall[600];
+	struct timespec ts[2];
+	int64_t delay, due;
+
+	if (job->attempt >= c->o.max_attempts) {
+		snprintf(whyall, sizeof(whyall), "max attempts (%d) reached: %s",
+		    c->o.max_attempts, reason && *reason ? reason : status);
+		return spool_job_bury(c, job, status, whyall);
+	}
+	delay = backoff(c, job->attempt);
+	due = spool_now() + delay;
+	ts[0].tv_sec = ts[1].tv_sec = due / 1000;
+	ts[0].tv_nsec = ts[1].tv_nsec = (due % 1000) * 1000000;
+	/* The due time is the file's mtime: set it before the job is in
+	 * wait/, so that nobody sees it there due early. */
+	if (spool_sys.utimensat(c->sp->dir[SPOOL_RUNNING], job->id, ts,
+	    AT_SYMLINK_NOFOLLOW) < 0 ||
+	    meta_event(c, job->id, -1, 0, "retry",
+	    "status=%s error=%s attempt=%d delay=%s", spool_escape(status, st,
+	    sizeof(st)), spool_escape(reason ? reason : "", why, sizeof(why)),
+	    job->attempt, spool_duration_format(delay, dur, sizeof(dur))) < 0) {
+		int e = errno;
+		spool_job_return(c, job, "cannot record the retry");
+		errno = e;
+		return -1;
+	}
+	if (finish(c, job, SPOOL_RETRY) < 0)
+		return -1;
+	spool_heap_push(&c->waiting, job->id, due, 0);
+	return 0;
+}
+
+int
+spool_job_return(struct spool_consumer *c, struct spool_job *job,
+    const char *why)
+{
+	char esc[256];
+
+	meta_event(c, job->id, -1, 0, "return", "by=%s reason=%s", c->sp->owner,
+	    spool_escape(why, esc, sizeof(esc)));
+	return finish(c, job, SPOOL_RETURN);
+}
+
+void
+spool_job_forget(struct spool_consumer *c, struct spool_job *job)
+{
+	release(c, job);
+}

@@ -1,0 +1,104 @@
+/*
+ * job.c - the one module that moves jobs between states.
+ *
+ * spool_job_move checks the action against the transition table and does
+ * the rename (purge: the unlink); spool_job_act is the admin's entry: it
+ * finds the job, moves it, records the action in the job's history, and
+ * starts over when a daemon moved the job in between.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spool_int.h"
+
+int
+spool_job_move(struct spool *sp, const char *id, enum spool_state from,
+    enum spool_action a)
+{
+	int to;
+
+	if (!spool_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((to = spool_action_target(a, from)) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (to == SPOOL_NSTATES) {
+		if (spool_sys.unlinkat(sp->dir[from], id, 0) < 0)
+			return -1;
+		if (spool_sync_dir(sp, from) < 0)
+			return -1;
+		if (spool_meta_remove(sp, id) < 0 && errno != ENOENT)
+			return -1;
+		return 0;
+	}
+	return spool_rename(sp, from, id, to, id);
+}
+
+int
+spool_job_find(struct spool *sp, const char *id)
+{
+	struct stat st;
+	int i;
+
+	if (!spool_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < SPOOL_NSTATES; i++) {
+		if (i == SPOOL_TMP)
+			continue;
+		if (fstatat(sp->dir[i], id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return i;
+		if (errno != ENOENT)
+			return -1;
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+/*
+ * An operator's action on one job; *fromp tells the state it was in (-1:
+ * none).  EINVAL: not legal from that state; ENOENT: no such job.
+ * Requeue records its event before the move: it resets the attempts, and a
+ * consumer may claim the job the moment it is back in new/.
+ */
+int
+spool_job_act(struct spool *sp, const char *id, enum spool_action a,
+    const char *by, const char *note, int *fromp)
+{
+	char esc[512];
+	int from = -1, tries;
+
+	*fromp = -1;
+	for (tries = 0; tries < 8; tries++) {
+		if ((*fromp = from = spool_job_find(sp, id)) < 0)
+			return -1;
+		if (spool_action_target(a, from) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (a == SPOOL_REQUEUE && spool_meta_append(sp, id, "requeue",
+		    "by=%s from=%s", by, spool_state_name(from)) < 0)
+			return -1;
+		if (spool_job_move(sp, id, from, a) == 0)
+			break;
+		if (errno != ENOENT)
+			return -1;
+		/* Moved meanwhile by a daemon or another admin: look again. */
+	}
+	if (tries == 8) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (a != SPOOL_REQUEUE && a != SPOOL_PURGE &&
+	    spool_meta_append(sp, id, spool_action_name(a), "by=%s from=%s%s%s",
+	    by, spool_state_name(from), note ? " note=" : "",
+	    note ? spool_escape(note, esc, sizeof(esc)) : "") < 0)
+		return -1;
+	return 0;
+}

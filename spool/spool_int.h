@@ -1,0 +1,63 @@
+/*
+ * spool_int.h - what the modules of libspool share and programs never see:
+ * the open spool, the I/O helpers of the durability recipe, the watch.
+ */
+#ifndef SPOOL_INT_H
+#define SPOOL_INT_H
+
+#include <errno.h>
+#include <stdarg.h>
+
+#include "spool.h"
+#include "sys.h"
+
+/* Directories that are not job states, after the job states in dirfds. */
+enum { SPOOL_META = SPOOL_NSTATES, SPOOL_LEASE, SPOOL_RUN, SPOOL_NDIRS };
+
+struct spool {
+	char *path;
+	int root;
+	int dir[SPOOL_NDIRS];	/* O_RDONLY|O_DIRECTORY, for *at() and fsync */
+	int nosync;
+	int batch;		/* nesting of spool_batch_begin */
+	unsigned dirty;		/* 1 << dir index: fsync at commit */
+	int64_t last_ns;	/* last ID time, to keep IDs increasing */
+	char host[64];
+	char boot_id[40];
+	char owner[SPOOL_OWNER_MAX];
+};
+
+/* io.c: the durability recipe. */
+int spool_write_all(int fd, const void *buf, size_t len);
+int spool_pwrite_all(int fd, const void *buf, size_t len, off_t off);
+ssize_t spool_read_all(int fd, void *buf, size_t len);
+char *spool_read_at(int dirfd, const char *name, size_t max, size_t *len);
+int spool_close_fd(int fd);
+int spool_fsync(struct spool *sp, int fd);
+int spool_sync_dir(struct spool *sp, int dir);
+int spool_rename(struct spool *sp, int from, const char *oldname, int to,
+    const char *newname);
+
+/* time.c */
+int64_t spool_boottime(void);
+
+/* watch.c: inotify, through libinotifytools. */
+enum { SPOOL_WATCH_OVERFLOW = 1 };
+struct spool_event {
+	int dir;		/* job state whose directory changed */
+	unsigned mask;		/* IN_* */
+	const char *name;
+};
+int spool_watch_open(struct spool *sp, const int *dirs, const unsigned *masks,
+    int n);
+void spool_watch_close(int fd);
+/* Next pending event: 1 filled, 0 none, -1 error. */
+int spool_watch_next(struct spool_event *ev);
+
+/* meta.c */
+int spool_meta_scan(const char *text, size_t len, struct spool_meta *m);
+int spool_meta_vappend(struct spool *sp, int fd, const char *id, int sync,
+    const char *event, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+
+#endif

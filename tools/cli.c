@@ -1,0 +1,204 @@
+/*
+ * cli.c - the front end the spool programs share (see cli.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char *cli_prog = "spool";
+
+static void
+vwarn(const char *fmt, va_list ap, const char *why)
+{
+	fprintf(stderr, "%s: ", cli_prog);
+	vfprintf(stderr, fmt, ap);
+	if (why)
+		fprintf(stderr, ": %s", why);
+	fputc('\n', stderr);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+cli_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap, NULL);
+	va_end(ap);
+	exit(code);
+}
+
+void
+cli_die_errno(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap, strerror(e));
+	va_end(ap);
+	exit(cli_exit_code(e));
+}
+
+int
+cli_exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return EX_OK;
+	case ENOENT: case ENOTDIR:
+		return EX_NOINPUT;
+	case EACCES: case EPERM: case EROFS:
+		return EX_NOPERM;
+	case EEXIST:
+		return EX_CANTCREAT;
+	case EINVAL: case ENAMETOOLONG: case EFBIG:
+		return EX_DATAERR;
+	case ENOSPC: case EDQUOT: case EAGAIN: case EINTR: case ENOMEM:
+	case EMFILE: case ENFILE: case EBUSY: case ETIMEDOUT:
+		return EX_TEMPFAIL;
+	default:
+		return EX_IOERR;
+	}
+}
+
+void
+cli_usage(const char *usage)
+{
+	fprintf(stderr, "usage: %s\n", usage);
+	exit(EX_USAGE);
+}
+
+int
+cli_common(const char *arg, const char *usage)
+{
+	if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+		printf("usage: %s\n", usage);
+		return 1;
+	}
+	if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+		printf("%s %s\n", cli_prog, SPOOL_VERSION);
+		return 1;
+	}
+	return 0;
+}
+
+void
+cli_config_load(struct spool_config *cf, const char *file)
+{
+	struct spool_config_error err;
+
+	if (spool_config_load(cf, file, &err) == 0)
+		return;
+	if (err.line)
+		cli_die(EX_CONFIG, "%s:%lu:%lu: %s", err.file, err.line,
+		    err.column, err.msg);
+	cli_die(EX_CONFIG, "%s: %s", file, err.msg[0] ? err.msg :
+	    strerror(errno));
+}
+
+const char *
+cli_spool_dir(const char *flag, const struct spool_config *cf)
+{
+	const char *env = getenv("SPOOL_DIR");
+
+	if (flag)
+		return flag;
+	if (env && *env)
+		return env;
+	if (cf && cf->spool)
+		return cf->spool;
+	cli_die(EX_USAGE, "no spool: give -d DIR, SPOOL_DIR or spool: in -c FILE");
+}
+
+struct spool *
+cli_spool_open(const char *dir, int flags)
+{
+	struct spool *sp;
+	struct stat st;
+
+	if (spool_open(&sp, dir, flags) == 0)
+		return sp;
+	if (errno == ENOTDIR && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		cli_die(EX_NOINPUT, "%s is not a spool: run 'spooladmin init %s'",
+		    dir, dir);
+	cli_die_errno("unable to open spool %s", dir);
+}
+
+void
+cli_log(const char *event, const char *fmt, ...)
+{
+	char ts[32];
+	va_list ap;
+
+	fprintf(stderr, "ts=%s prog=%s pid=%ld event=%s",
+	    spool_time_format(spool_now(), ts, sizeof(ts)), cli_prog,
+	    (long)getpid(), event);
+	if (fmt && *fmt) {
+		fputc(' ', stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+	}
+	fputc('\n', stderr);
+}
+
+int64_t
+cli_duration(const char *opt, const char *s)
+{
+	int64_t ms;
+
+	if (spool_duration_parse(s, &ms) < 0)
+		cli_die(EX_USAGE, "%s: bad duration \"%s\" (try 250ms, 2s, 5m, 1h, 7d)",
+		    opt, s);
+	return ms;
+}
+
+long
+cli_number(const char *opt, const char *s, long min, long max)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || end == s || *end || n < min || n > max)
+		cli_die(EX_USAGE, "%s: expected a number from %ld to %ld, got \"%s\"",
+		    opt, min, max, s);
+	return n;
+}
+
+void
+cli_print_escaped(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", stdout);
+		else if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
+}
