@@ -84,7 +84,13 @@ spool_watch_open(struct spool *sp, const int *dirs, const unsigned *masks,
 		if (!inotifytools_watch_file(path, (int)(masks[w.n] |
 		    IN_ONLYDIR | IN_DONT_FOLLOW)))
 			goto fail_lib;
+		/* The library files a directory under its name with a
+		 * trailing slash (3.22), which the lookup must match. */
 		w.wd[w.n] = inotifytools_wd_from_filename(path);
+		if (w.wd[w.n] < 0 && strlen(path) + 1 < sizeof(path)) {
+			strcat(path, "/");
+			w.wd[w.n] = inotifytools_wd_from_filename(path);
+		}
 		w.dir[w.n] = dirs[w.n];
 	}
 	if (pipe2(w.pipe, O_CLOEXEC) < 0)
