@@ -39,7 +39,7 @@ bin: $(BINS)
 	@mkdir -p bin
 	@for p in $(PROGS); do ln -sf ../$(B)/bin/$$p bin/$$p; done
 
-$(B)/%.o: %.c $(wildcard spool/*.h tools/*.h)
+$(B)/%.o: %.c $(wildcard spool/*.h tools/*.h daemons/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -c -o $@ $<
 
@@ -58,6 +58,7 @@ $(B)/bin/%: $(B)/daemons/%.o $(CLI_OBJ) $(B)/libspool.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bin/spoold: $(B)/daemons/handler.o
+$(B)/bin/spoolsupervise: $(B)/daemons/children.o $(B)/daemons/supervise_apply.o
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(TEST_OBJ) $(B)/libspool.a
 	@mkdir -p $(@D)

@@ -499,8 +499,10 @@ main(int argc, char **argv)
 	cli_log("start", "spool=%s owner=%s concurrency=%d",
 	    esc(spool_path(d.sp)), esc(spool_owner(d.sp)),
 	    d.cf.consumer.concurrency);
+	cli_notify("READY=1");
 	loop();
 	spool_consumer_close(d.c);
+	cli_notify("STOPPING=1");
 	cli_log("exit", NULL);
 	spool_close(d.sp);
 	spool_config_free(&d.cf);

@@ -41,6 +41,9 @@ struct spool *cli_spool_open(const char *dir, int flags);
 /* A log line for daemons: "ts=... prog=... pid=... event=... key=value". */
 void cli_log(const char *event, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Tell systemd our state ("READY=1", "STOPPING=1") if it asked to know:
+ * the sd_notify protocol on $NOTIFY_SOCKET.  Never fails loudly. */
+void cli_notify(const char *state);
 
 /* Parse a duration or a count for an option, or die with exit 64. */
 int64_t cli_duration(const char *opt, const char *s);
