@@ -51,14 +51,16 @@ $(B)/libspool.so: $(LIB_OBJ)
 
 $(B)/bin/%: $(B)/tools/%.o $(CLI_OBJ) $(B)/libspool.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 
 $(B)/bin/%: $(B)/daemons/%.o $(CLI_OBJ) $(B)/libspool.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bin/spoold: $(B)/daemons/handler.o
+$(B)/bin/spoold: $(B)/daemons/handler.o $(B)/daemons/runner.o
 $(B)/bin/spoolsupervise: $(B)/daemons/children.o $(B)/daemons/supervise_apply.o
+$(B)/bin/spoolstat: $(patsubst %.c,$(B)/%.o,$(wildcard tools/stat_*.c))
+$(B)/bin/spooladmin: $(patsubst %.c,$(B)/%.o,$(wildcard tools/admin_*.c))
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(TEST_OBJ) $(B)/libspool.a
 	@mkdir -p $(@D)

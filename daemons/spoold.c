@@ -20,10 +20,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "handler.h"
+#include "runner.h"
 
 static const char usage[] =
-    "spoold [-n] [-c FILE] [-d DIR] [--exec 'COMMAND' | --stamp] [-j N]\n"
+    "spoold [-n] [-c FILE] [-d DIR] [--exec 'COMMAND' | --worker 'COMMAND' |\n"
+    "              --stamp] [-j N]\n"
     "              [--max-attempts N] [--backoff MIN,MAX] [--timeout DUR]\n"
     "              [--grace DUR] [--lease-ttl DUR] [--no-sync] [--drain]";
 
@@ -33,11 +34,8 @@ static struct {
 	struct spool_config cf;		/* in effect: file, then flags */
 	struct spool *sp;
 	struct spool_consumer *c;
-	struct handler *h;		/* cf.consumer.concurrency slots */
-	int nh;
+	struct runner r;		/* the slots */
 	int sigfd;
-	int stopping;
-	int64_t stop_at;		/* mono ms: grace ends */
 	int drain;			/* --drain: exit once idle */
 } d;
 
@@ -50,8 +48,8 @@ load_config(void)
 	if (d.conf)
 		cli_config_load(&cf, d.conf);
 	spool_config_merge(&cf, &d.flags);
-	if (cf.consumer.stamp && cf.consumer.exec)
-		cli_die(EX_USAGE, "--stamp and --exec are exclusive");
+	if (!!cf.consumer.stamp + !!cf.consumer.exec + !!cf.consumer.worker > 1)
+		cli_die(EX_USAGE, "--stamp, --exec and --worker are exclusive");
 	spool_config_free(&d.cf);
 	d.cf = cf;
 }
@@ -67,265 +65,60 @@ consumer_opts(struct spool_consumer_opts *o)
 	o->scan = d.cf.consumer.scan;
 }
 
+/* SIGHUP: a bad file is logged and the settings in effect are kept. */
 static void
-grow_slots(void)
+reload_config(void)
 {
-	int n = d.cf.consumer.concurrency, i;
-	struct handler *h;
+	struct spool_config_error err;
+	struct spool_consumer_opts o;
+	struct spool_config cf;
 
-	if (n <= d.nh)
-		return;
-	if ((h = realloc(d.h, (size_t)n * sizeof(*h))) == NULL)
-		cli_die_errno("unable to allocate %d handler slots", n);
-	for (i = d.nh; i < n; i++) {
-		memset(&h[i], 0, sizeof(h[i]));
-		h[i].err = -1;
-		h[i].job.fd = -1;
-	}
-	d.h = h;
-	d.nh = n;
-}
-
-static const char *
-esc(const char *s)
-{
-	static char buf[4][1024];
-	static int i;
-
-	i = (i + 1) % 4;
-	return spool_escape(s, buf[i], sizeof(buf[i]));
-}
-
-/* The handler's end decides the job's fate (contract: Job lifecycle). */
-static void
-finish(struct handler *h, int ws)
-{
-	struct spool_job *job = &h->job;
-	char st[32];
-	int rc, code;
-
-	handler_read_stderr(h);
-	if (h->err >= 0) {
-		close(h->err);
-		h->err = -1;
-	}
-	handler_status(ws, st, sizeof(st));
-	code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-	if (h->lost) {
-		spool_job_forget(d.c, job);
-		cli_log("lost", "id=%s status=%s", esc(job->id), esc(st));
-		rc = 0;
-	} else if (h->stopping) {
-		rc = spool_job_return(d.c, job, "spoold stopped");
-		cli_log("return", "id=%s status=%s", esc(job->id), esc(st));
-	} else if (h->timed_out) {
-		rc = spool_job_retry(d.c, job, "timeout", handler_tail(h));
-		cli_log("timeout", "id=%s attempt=%d", esc(job->id), job->attempt);
-	} else if (code == 0) {
-		rc = spool_job_complete(d.c, job);
-		cli_log("done", "id=%s attempt=%d", esc(job->id), job->attempt);
-	} else if (code == 65 || code == 100) {
-		rc = spool_job_bury(d.c, job, st, handler_tail(h));
-		cli_log("dead", "id=%s status=%s error=%s", esc(job->id),
-		    esc(st), esc(handler_tail(h)));
-	} else {
-		rc = spool_job_retry(d.c, job, st, handler_tail(h));
-		cli_log("retry", "id=%s attempt=%d status=%s error=%s",
-		    esc(job->id), job->attempt, esc(st), esc(handler_tail(h)));
-	}
-	if (rc < 0)
-		cli_log("error", "id=%s error=%s", esc(job->id),
-		    esc(strerror(errno)));
-	h->pid = 0;
-	h->timed_out = h->lost = h->stopping = 0;
-	h->deadline = h->kill_at = 0;
-}
-
-static void
-start(struct handler *h)
-{
-	cli_log("claim", "id=%s attempt=%d", esc(h->job.id), h->job.attempt);
-	if (d.cf.consumer.stamp) {
-		if (handler_stamp(h, d.sp) == 0)
-			finish(h, 0);
-		else {
-			char why[256];
-			snprintf(why, sizeof(why), "cannot stamp: %s",
-			    strerror(errno));
-			spool_job_retry(d.c, &h->job, "stamp", why);
-			cli_log("retry", "id=%s error=%s", esc(h->job.id), esc(why));
-		}
+	spool_config_defaults(&cf);
+	if (d.conf && spool_config_load(&cf, d.conf, &err) < 0) {
+		cli_log("error", "op=reload error=%s", cli_esc(err.msg));
+		spool_config_free(&cf);
 		return;
 	}
-	if (handler_exec(h, d.sp, d.cf.consumer.exec) < 0) {
-		char why[256];
-		snprintf(why, sizeof(why), "cannot start handler: %s",
-		    strerror(errno));
-		spool_job_return(d.c, &h->job, why);
-		cli_log("error", "id=%s error=%s", esc(h->job.id), esc(why));
+	spool_config_merge(&cf, &d.flags);
+	if (!!cf.consumer.stamp + !!cf.consumer.exec + !!cf.consumer.worker != 1 ||
+	    !!cf.consumer.worker != !!d.cf.consumer.worker) {
+		cli_log("error", "op=reload error=%s", cli_esc("exactly one of "
+		    "stamp, exec, worker, and no switch to or from worker"));
+		spool_config_free(&cf);
 		return;
 	}
-	h->deadline = d.cf.consumer.timeout > 0 ?
-	    spool_mono() + d.cf.consumer.timeout : 0;
-}
-
-static int
-running(void)
-{
-	int i, n = 0;
-
-	for (i = 0; i < d.nh; i++)
-		n += d.h[i].pid > 0;
-	return n;
-}
-
-static struct handler *
-free_slot(void)
-{
-	int i;
-
-	if (running() >= d.cf.consumer.concurrency)
-		return NULL;
-	for (i = 0; i < d.nh; i++)
-		if (d.h[i].pid <= 0)
-			return &d.h[i];
-	return NULL;
-}
-
-/* Claim while there is room; a stamp finishes at once and makes room. */
-static void
-claim_jobs(void)
-{
-	struct handler *h;
-	int rc;
-
-	while ((h = free_slot()) != NULL) {
-		if ((rc = spool_consumer_claim(d.c, &h->job)) <= 0) {
-			if (rc < 0)
-				cli_log("error", "op=claim error=%s",
-				    esc(strerror(errno)));
-			return;
-		}
-		start(h);
-	}
-}
-
-static struct handler *
-find_pid(pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < d.nh; i++)
-		if (d.h[i].pid == pid)
-			return &d.h[i];
-	return NULL;
-}
-
-static struct handler *
-find_job(const char *id)
-{
-	int i;
-
-	for (i = 0; i < d.nh; i++)
-		if (d.h[i].pid > 0 && strcmp(d.h[i].job.id, id) == 0)
-			return &d.h[i];
-	return NULL;
-}
-
-static void
-reap(void)
-{
-	struct handler *h;
-	pid_t pid;
-	int ws;
-
-	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
-		if ((h = find_pid(pid)) != NULL)
-			finish(h, ws);
-}
-
-/* SIGTERM now, SIGKILL when the grace is over. */
-static void
-terminate(struct handler *h, int64_t now)
-{
-	if (h->kill_at)
-		return;
-	handler_kill(h, SIGTERM);
-	h->kill_at = now + d.cf.consumer.grace;
-}
-
-static void
-check_handlers(int64_t now)
-{
-	char id[SPOOL_ID_MAX + 1];
-	struct handler *h;
-	int i;
-
-	while (spool_consumer_lost(d.c, id))
-		if ((h = find_job(id)) != NULL) {
-			h->lost = 1;
-			terminate(h, now);
-		}
-	for (i = 0; i < d.nh; i++) {
-		h = &d.h[i];
-		if (h->pid <= 0)
-			continue;
-		if (h->deadline && now >= h->deadline && !h->timed_out) {
-			h->timed_out = 1;
-			terminate(h, now);
-		}
-		if (d.stopping && now >= d.stop_at && !h->stopping) {
-			h->stopping = 1;
-			terminate(h, now);
-		}
-		if (h->kill_at && now >= h->kill_at)
-			handler_kill(h, SIGKILL);
-	}
-}
-
-static int64_t
-next_deadline(int64_t now, int64_t next)
-{
-	int i;
-
-	for (i = 0; i < d.nh; i++) {
-		struct handler *h = &d.h[i];
-		if (h->pid <= 0)
-			continue;
-		if (h->deadline && !h->timed_out && h->deadline - now < next)
-			next = h->deadline - now;
-		if (h->kill_at && h->kill_at - now < next)
-			next = h->kill_at - now;
-	}
-	if (d.stopping && d.stop_at - now < next)
-		next = d.stop_at - now;
-	return next < 0 ? 0 : next;
+	if (d.cf.consumer.worker && strcmp(cf.consumer.worker,
+	    d.cf.consumer.worker) != 0)
+		cli_log("warning", "op=reload error=%s", cli_esc("a new worker "
+		    "command applies to workers started from now on"));
+	spool_config_free(&d.cf);
+	d.cf = cf;
+	consumer_opts(&o);
+	spool_consumer_set_opts(d.c, &o);
+	if (runner_grow(&d.r) < 0)
+		cli_log("error", "op=reload error=%s", cli_esc(strerror(errno)));
+	cli_log("reload", "config=%s concurrency=%d",
+	    d.conf ? cli_esc(d.conf) : "-", d.cf.consumer.concurrency);
 }
 
 static void
 on_signal(void)
 {
 	struct signalfd_siginfo si;
-	struct spool_consumer_opts o;
 
 	while (read(d.sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
-			reap();
+			runner_reap(&d.r);
 			break;
 		case SIGHUP:
-			cli_log("reload", "config=%s", d.conf ? esc(d.conf) : "-");
-			load_config();
-			consumer_opts(&o);
-			spool_consumer_set_opts(d.c, &o);
-			grow_slots();
+			reload_config();
 			break;
 		default:
-			if (!d.stopping) {
+			if (!d.r.stopping) {
 				cli_log("stop", "signal=%d running=%d",
-				    (int)si.ssi_signo, running());
-				d.stopping = 1;
-				d.stop_at = spool_mono() + d.cf.consumer.grace;
+				    (int)si.ssi_signo, runner_busy(&d.r));
+				runner_stop(&d.r, spool_mono());
 			}
 		}
 	}
@@ -334,7 +127,7 @@ on_signal(void)
 static int
 idle(void)
 {
-	return running() == 0 &&
+	return runner_busy(&d.r) == 0 &&
 	    spool_list(d.sp, SPOOL_QUEUED, NULL, NULL) == 0 &&
 	    spool_list(d.sp, SPOOL_WAITING, NULL, NULL) == 0;
 }
@@ -344,36 +137,34 @@ loop(void)
 {
 	struct pollfd *pfd = NULL;
 	int64_t next, now;
-	int i, n;
+	int n, max;
 
 	for (;;) {
 		spool_batch_begin(d.sp);
 		next = spool_consumer_work(d.c);
 		now = spool_mono();
-		check_handlers(now);
-		if (!d.stopping)
-			claim_jobs();
+		runner_turn(&d.r, now);
+		/* One group commit for the moves of the whole turn. */
 		if (spool_batch_commit(d.sp) < 0)
-			cli_log("error", "op=sync error=%s", esc(strerror(errno)));
-		if (d.stopping && running() == 0)
-			return;
+			cli_log("error", "op=sync error=%s",
+			    cli_esc(strerror(errno)));
+		if (d.r.stopping && runner_busy(&d.r) == 0)
+			break;
 		if (d.drain && idle())
-			return;
-		if ((pfd = realloc(pfd, (size_t)(d.nh + 2) * sizeof(*pfd))) == NULL)
+			break;
+		max = 2 + 2 * d.r.nh;
+		if ((pfd = realloc(pfd, (size_t)max * sizeof(*pfd))) == NULL)
 			cli_die_errno("unable to allocate");
-		pfd[0] = (struct pollfd){ .fd = spool_consumer_fd(d.c), .events = POLLIN };
+		pfd[0] = (struct pollfd){ .fd = spool_consumer_fd(d.c),
+		    .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = d.sigfd, .events = POLLIN };
-		for (i = 0, n = 2; i < d.nh; i++)
-			if (d.h[i].err >= 0)
-				pfd[n++] = (struct pollfd){ .fd = d.h[i].err,
-				    .events = POLLIN };
-		next = next_deadline(now, next);
+		n = 2 + runner_pollfds(&d.r, pfd + 2, max - 2);
+		next = runner_next(&d.r, now, next);
+		cli_log_flush();
 		if (poll(pfd, (nfds_t)n, next > 60000 ? 60000 : (int)next) < 0 &&
 		    errno != EINTR)
 			cli_die_errno("unable to poll");
-		for (i = 0; i < d.nh; i++)
-			if (d.h[i].err >= 0)
-				handler_read_stderr(&d.h[i]);
+		runner_input(&d.r);
 		if (pfd[1].revents)
 			on_signal();
 	}
@@ -433,6 +224,10 @@ parse_args(int argc, char **argv, const char **dir)
 			free(f->consumer.exec);
 			f->consumer.exec = strdup(v);
 			f->set |= SPOOL_CF_EXEC;
+		} else if (strcmp(a, "--worker") == 0) {
+			free(f->consumer.worker);
+			f->consumer.worker = strdup(v);
+			f->set |= SPOOL_CF_WORKER;
 		} else if (strcmp(a, "-j") == 0) {
 			f->consumer.concurrency = (int)cli_number(a, v, 1, 1024);
 			f->set |= SPOOL_CF_CONCURRENCY;
@@ -477,8 +272,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 	load_config();
-	if (!d.cf.consumer.stamp && !d.cf.consumer.exec)
-		cli_die(EX_USAGE, "nothing to run: give --exec 'COMMAND' or --stamp");
+	if (!d.cf.consumer.stamp && !d.cf.consumer.exec && !d.cf.consumer.worker)
+		cli_die(EX_USAGE, "nothing to run: give --exec 'COMMAND', "
+		    "--worker 'COMMAND' or --stamp");
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -495,18 +291,22 @@ main(int argc, char **argv)
 	consumer_opts(&o);
 	if ((d.c = spool_consumer_open(d.sp, &o)) == NULL)
 		cli_die_errno("unable to start consuming %s", spool_path(d.sp));
-	grow_slots();
+	d.r = (struct runner){ .sp = d.sp, .c = d.c, .cf = &d.cf };
+	if (runner_grow(&d.r) < 0)
+		cli_die_errno("unable to allocate %d slots",
+		    d.cf.consumer.concurrency);
+	cli_log_buffer();
 	cli_log("start", "spool=%s owner=%s concurrency=%d",
-	    esc(spool_path(d.sp)), esc(spool_owner(d.sp)),
+	    cli_esc(spool_path(d.sp)), cli_esc(spool_owner(d.sp)),
 	    d.cf.consumer.concurrency);
 	cli_notify("READY=1");
 	loop();
+	runner_close(&d.r);
 	spool_consumer_close(d.c);
 	cli_notify("STOPPING=1");
 	cli_log("exit", NULL);
 	spool_close(d.sp);
 	spool_config_free(&d.cf);
 	spool_config_free(&d.flags);
-	free(d.h);
 	return 0;
 }

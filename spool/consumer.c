@@ -8,11 +8,13 @@
  * place, now closed).  A scanned name younger than opts.settle may still be
  * being written in place, so it is left for its close event or a later scan.
  *
- * Claim: "+ID" in the lease journal, rename new/ID to cur/ID (losing the
- * race to another consumer is ENOENT, and fine), open it, check that it is
- * a regular file, record the claim (and so the attempt) in meta/ID.  A job
- * that has used its attempts is buried instead of run.  Every outcome is a
- * rename out of cur/ followed by "-ID".
+ * Claim: check that new/ID is a regular file, "+ID" in the lease journal,
+ * rename new/ID to cur/ID (losing the race to another consumer is ENOENT,
+ * and fine), count the attempts in meta/ID (usually absent: one failed
+ * open).  A job that has used its attempts is buried instead of run.  Every
+ * outcome is a rename out of cur/ followed by "-ID"; those lines are written
+ * once per turn of spool_consumer_work, since a "+ID" left over only names a
+ * job that is no longer in cur/.  Five syscalls per job on the happy path.
  *
  * Waiting jobs sit in wait/ with their due time as mtime; every consumer
  * keeps them in a heap and the first to see one due renames it to new/.
@@ -32,6 +34,7 @@
 #include "lease.h"
 
 #define RECOVER_CHECK	1000	/* ms between looks for dead leases */
+#define LOST_CHECK	250	/* ms between looks for jobs taken from us */
 #define TMP_AGE		(36LL * 3600 * 1000)	/* maildir's rule */
 #define SCANNED		1u	/* heap flag: name came from a scan */
 
@@ -44,7 +47,9 @@ struct spool_consumer {
 	int truncated;		/* the heaps hold only the smallest names */
 	struct spool_names running;	/* the jobs we hold */
 	struct spool_names lost;	/* ours, gone from cur/ behind our back */
-	int64_t next_renew, next_check, next_scan, rescan_at;
+	char *released;			/* "-ID\n" lines not yet in the journal */
+	size_t nreleased, capreleased;
+	int64_t next_renew, next_check, next_lost, next_scan, rescan_at;
 	unsigned rand;
 };
 
@@ -60,23 +65,48 @@ spool_consumer_defaults(struct spool_consumer_opts *o)
 	o->max_index = 65536;
 }
 
+/* Write the pending "-ID" lines.  A failure only leaves stale "+ID" lines:
+ * recovery then finds those jobs gone from cur/ or owned by a later claim,
+ * both harmless. */
+static void
+flush_released(struct spool_consumer *c)
+{
+	if (c->nreleased == 0)
+		return;
+	spool_lease_append(&c->lease, c->released, c->nreleased);
+	c->nreleased = 0;
+	spool_lease_compact(c->sp, &c->lease,
+	    (const char *const *)c->running.v, c->running.n);
+}
+
 /* The job left cur/ (or never got there): drop it from the lease. */
 static void
-release(struct spool_consumer *c, struct spool_job *job)
+release(struct spool_consumer *c, const char *id)
 {
-	int i = spool_names_find(&c->running, job->id);
+	size_t len = strlen(id) + 2;
+	int i = spool_names_find(&c->running, id);
+	char *p;
 
 	if (i >= 0)
 		spool_names_del(&c->running, (size_t)i);
-	if (job->fd >= 0) {
-		close(job->fd);
-		job->fd = -1;
+	if (c->nreleased + len > c->capreleased) {
+		size_t cap = c->capreleased ? c->capreleased * 2 : 4096;
+		while (cap < c->nreleased + len)
+			cap *= 2;
+		if ((p = realloc(c->released, cap)) == NULL) {
+			flush_released(c);
+			spool_lease_note(&c->lease, '-', id);
+			return;
+		}
+		c->released = p;
+		c->capreleased = cap;
 	}
-	/* A failed "-ID" only leaves a stale "+ID": recovery then finds the
-	 * job gone from cur/ or owned by a later claim, both harmless. */
-	spool_lease_note(&c->lease, '-', job->id);
-	spool_lease_compact(c->sp, &c->lease,
-	    (const char *const *)c->running.v, c->running.n);
+	c->released[c->nreleased] = '-';
+	memcpy(c->released + c->nreleased + 1, id, len - 2);
+	c->released[c->nreleased + len - 1] = '\n';
+	c->nreleased += len;
+	if (c->nreleased >= 4096)
+		flush_released(c);
 }
 
 static int
@@ -157,10 +187,9 @@ scan(struct spool_consumer *c)
 struct spool_consumer *
 spool_consumer_open(struct spool *sp, const struct spool_consumer_opts *o)
 {
-	static const int dirs[] = { SPOOL_QUEUED, SPOOL_RUNNING, SPOOL_WAITING };
+	static const int dirs[] = { SPOOL_QUEUED, SPOOL_WAITING };
 	static const unsigned masks[] = {
 		IN_MOVED_TO | IN_CLOSE_WRITE,
-		IN_MOVED_FROM | IN_DELETE,
 		IN_MOVED_TO | IN_CLOSE_WRITE,
 	};
 	struct spool_consumer *c;
@@ -175,7 +204,7 @@ spool_consumer_open(struct spool *sp, const struct spool_consumer_opts *o)
 	c->lease.fd = -1;
 	c->rand = (unsigned)getpid() ^ (unsigned)spool_now();
 	/* Watch before scanning: nothing that arrives in between is missed. */
-	if ((c->fd = spool_watch_open(sp, dirs, masks, 3)) < 0)
+	if ((c->fd = spool_watch_open(sp, dirs, masks, 2)) < 0)
 		goto fail;
 	if (spool_lease_create(sp, &c->lease, o->lease_ttl) < 0)
 		goto fail;
@@ -197,6 +226,7 @@ spool_consumer_close(struct spool_consumer *c)
 	if (c == NULL)
 		return;
 	spool_lease_release(c->sp, &c->lease);
+	free(c->released);
 	if (c->fd >= 0)
 		spool_watch_close(c->fd);
 	spool_heap_free(&c->queued);
@@ -248,17 +278,24 @@ on_event(struct spool_consumer *c, const struct spool_event *ev)
 		if ((due = due_of(c, ev->name)) >= 0)
 			spool_heap_push(&c->waiting, ev->name, due, 0);
 		break;
-	case SPOOL_RUNNING:
-		/* One of ours moved by someone else (cancel, recovery)?  Our
-		 * own moves are out of `running` before their events arrive;
-		 * a job claimed again since is still in cur/. */
-		if (spool_names_find(&c->running, ev->name) >= 0 &&
-		    spool_names_find(&c->lost, ev->name) < 0 &&
-		    faccessat(c->sp->dir[SPOOL_RUNNING], ev->name, F_OK,
-		    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-			spool_names_add(&c->lost, ev->name);
-		break;
 	}
+}
+
+/*
+ * Jobs of ours moved out of cur/ by someone else (a cancel, a recovery
+ * after our lease expired).  Looked for a few times a second rather than
+ * watched: a watch on cur/ would wake us for each of our own completions.
+ */
+static void
+find_lost(struct spool_consumer *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->running.n; i++)
+		if (spool_names_find(&c->lost, c->running.v[i]) < 0 &&
+		    faccessat(c->sp->dir[SPOOL_RUNNING], c->running.v[i], F_OK,
+		    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			spool_names_add(&c->lost, c->running.v[i]);
 }
 
 static void
@@ -296,6 +333,7 @@ spool_consumer_work(struct spool_consumer *c)
 	const struct spool_hent *top;
 	int64_t now, wall, next;
 
+	flush_released(c);
 	while (spool_watch_next(&ev) > 0)
 		on_event(c, &ev);
 	now = spool_mono();
@@ -303,14 +341,17 @@ spool_consumer_work(struct spool_consumer *c)
 		spool_lease_renew(&c->lease);
 		c->next_renew = now + c->lease.ttl / 3;
 	}
+	if (now >= c->next_lost) {
+		c->next_lost = now + LOST_CHECK;
+		find_lost(c);
+	}
 	if (now >= c->next_check) {
 		c->next_check = now + RECOVER_CHECK;
 		if (spool_recover_needed(c->sp) > 0 &&
 		    spool_recover(c->sp, -1, &r) >= 0 && r.busy)
 			c->next_check = now + 10;
 	}
-	if (now >= c->next_scan || (c->rescan_at && now >= c->rescan_at) ||
-	    (c->truncated && c->queued.n == 0)) {
+	if (now >= c->next_scan || (c->rescan_at && now >= c->rescan_at)) {
 		c->rescan_at = 0;
 		if (now >= c->next_scan)
 			spool_recover(c->sp, TMP_AGE, &r);
@@ -319,6 +360,8 @@ spool_consumer_work(struct spool_consumer *c)
 	wall = spool_now();
 	wake_due(c, wall);
 	next = min64(c->next_renew, c->next_check);
+	if (c->running.n > 0)
+		next = min64(next, c->next_lost);
 	next = min64(next, c->next_scan);
 	if (c->rescan_at)
 		next = min64(next, c->rescan_at);
@@ -435,39 +478,6 @@ claimable(struct spool_consumer *c, const char *name, unsigned flags)
 	return 1;
 }
 
-/* Count the attempts in meta/ID and record this claim. */
-static int
-record_claim(struct spool_consumer *c, struct spool_job *job,
-    struct spool_meta *m)
-{
-	char buf[8192];
-	ssize_t n;
-	int fd, e;
-
-	fd = spool_sys.openat(c->sp->dir[SPOOL_META], job->id, O_RDWR |
-	    O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	if ((n = spool_read_all(fd, buf, sizeof(buf) - 1)) < 0)
-		goto fail;
-	if ((size_t)n == sizeof(buf) - 1) {
-		/* A long history: read it whole. */
-		if (spool_meta_read(c->sp, job->id, m) < 0)
-			goto fail;
-	} else
-		spool_meta_scan(buf, (size_t)n, m);
-	job->attempt = m->attempts + 1;
-	if (meta_event(c, job->id, fd, 0, "claim", "by=%s attempt=%d",
-	    c->sp->owner, job->attempt) < 0)
-		goto fail;
-	return spool_close_fd(fd);
-fail:
-	e = errno;
-	spool_sys.close(fd);
-	errno = e;
-	return -1;
-}
-
 /* 1 claimed, 0 not this one, -1 error (the job is back in new/). */
 static int
 claim_one(struct spool_consumer *c, const char *name, unsigned flags,
@@ -483,36 +493,30 @@ claim_one(struct spool_consumer *c, const char *name, unsigned flags,
 	if (spool_lease_note(&c->lease, '+', name) < 0)
 		return -1;
 	snprintf(job->id, sizeof(job->id), "%s", name);
-	job->fd = -1;
 	if (spool_job_move(c->sp, name, SPOOL_QUEUED, SPOOL_CLAIM) < 0) {
 		e = errno;
-		spool_lease_note(&c->lease, '-', name);
+		release(c, name);
 		errno = e;
 		return e == ENOENT ? 0 : -1;	/* ENOENT: lost the race */
 	}
+	job->claimed = spool_now();
 	if (spool_names_add(&c->running, name) < 0 ||
-	    record_claim(c, job, &m) < 0) {
-		spool_job_return(c, job, "cannot record the claim");
+	    spool_meta_read(c->sp, name, &m) < 0) {
+		e = errno;
+		job->attempt = 0;
+		spool_job_return(c, job, "cannot read the job's history");
+		errno = e;
 		return -1;
 	}
+	job->attempt = m.attempts + 1;
+	job->history = m.last_time >= 0;
 	if (job->attempt > c->o.max_attempts) {
 		snprintf(why, sizeof(why), "max attempts (%d) reached%s%s",
 		    c->o.max_attempts, m.error[0] ? ": " : "", m.error);
+		job->attempt = m.attempts;	/* no new run */
 		spool_job_bury(c, job, m.status[0] ? m.status : "attempts", why);
 		return 0;
 	}
-	job->fd = openat(c->sp->dir[SPOOL_RUNNING], name, O_RDWR | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (job->fd < 0)	/* a job we may read but not change */
-		job->fd = openat(c->sp->dir[SPOOL_RUNNING], name, O_RDONLY |
-		    O_NOFOLLOW | O_CLOEXEC);
-	if (job->fd < 0) {
-		e = errno;
-		snprintf(why, sizeof(why), "cannot open: %s", strerror(e));
-		spool_job_bury(c, job, "rejected", why);
-		return 0;
-	}
-	job->claimed = spool_now();
 	return 1;
 }
 
@@ -520,13 +524,24 @@ int
 spool_consumer_claim(struct spool_consumer *c, struct spool_job *job)
 {
 	struct spool_hent e;
-	int rc = 0;
+	int rc = 0, rescanned = 0;
 
-	while (rc == 0 && c->queued.n > 0) {
+	for (;;) {
+		/* The index held only the oldest names: read on, once (the
+		 * oldest may all be unclaimable for now). */
+		if (c->queued.n == 0 && c->truncated && !rescanned++ &&
+		    scan(c) < 0)
+			return -1;
+		if (rc != 0 || c->queued.n == 0)
+			break;
 		e = spool_heap_pop(&c->queued);
 		rc = claim_one(c, e.name, e.flags, job);
 		free(e.name);
 	}
+	/* A job that failed to be claimed (full disk, I/O error) is still in
+	 * new/ but out of the index: a rescan brings it back. */
+	if (rc < 0 && !c->rescan_at)
+		c->rescan_at = spool_mono() + 1000;
 	return rc;
 }
 
@@ -537,15 +552,28 @@ finish(struct spool_consumer *c, struct spool_job *job, enum spool_action a)
 {
 	int rc = spool_job_move(c->sp, job->id, SPOOL_RUNNING, a), e = errno;
 
-	release(c, job);
+	release(c, job->id);
 	errno = e;
 	return rc;
 }
 
+/* A job with a history gets its end in it too; a first-run success costs
+ * nothing. */
 int
 spool_job_complete(struct spool_consumer *c, struct spool_job *job)
 {
+	if (job->history)
+		meta_event(c, job->id, -1, 0, "done", "by=%s attempt=%d",
+		    c->sp->owner, job->attempt);
 	return finish(c, job, SPOOL_COMPLETE);
+}
+
+int
+spool_job_open(struct spool_consumer *c, const struct spool_job *job,
+    int flags)
+{
+	return openat(c->sp->dir[SPOOL_RUNNING], job->id, flags | O_NOFOLLOW |
+	    O_CLOEXEC);
 }
 
 int
@@ -555,10 +583,10 @@ spool_job_bury(struct spool_consumer *c, struct spool_job *job,
 	char st[128], why[2048];
 
 	/* The reason is on disk before the job is in dead/. */
-	if (meta_event(c, job->id, -1, 1, "dead", "status=%s error=%s attempt=%d",
+	if (meta_event(c, job->id, -1, 1, "dead", "by=%s attempt=%d status=%s "
+	    "error=%s", c->sp->owner, job->attempt,
 	    spool_escape(status, st, sizeof(st)),
-	    spool_escape(reason ? reason : "", why, sizeof(why)),
-	    job->attempt) < 0) {
+	    spool_escape(reason ? reason : "", why, sizeof(why))) < 0) {
 		int e = errno;
 		spool_job_return(c, job, "cannot record the failure");
 		errno = e;
@@ -603,10 +631,11 @@ spool_job_retry(struct spool_consumer *c, struct spool_job *job,
 	 * wait/, so that nobody sees it there due early. */
 	if (spool_sys.utimensat(c->sp->dir[SPOOL_RUNNING], job->id, ts,
 	    AT_SYMLINK_NOFOLLOW) < 0 ||
-	    meta_event(c, job->id, -1, 0, "retry",
-	    "status=%s error=%s attempt=%d delay=%s", spool_escape(status, st,
-	    sizeof(st)), spool_escape(reason ? reason : "", why, sizeof(why)),
-	    job->attempt, spool_duration_format(delay, dur, sizeof(dur))) < 0) {
+	    meta_event(c, job->id, -1, 0, "retry", "by=%s attempt=%d status=%s "
+	    "error=%s delay=%s", c->sp->owner, job->attempt,
+	    spool_escape(status, st, sizeof(st)),
+	    spool_escape(reason ? reason : "", why, sizeof(why)),
+	    spool_duration_format(delay, dur, sizeof(dur))) < 0) {
 		int e = errno;
 		spool_job_return(c, job, "cannot record the retry");
 		errno = e;
@@ -624,13 +653,13 @@ spool_job_return(struct spool_consumer *c, struct spool_job *job,
 {
 	char esc[256];
 
-	meta_event(c, job->id, -1, 0, "return", "by=%s reason=%s", c->sp->owner,
-	    spool_escape(why, esc, sizeof(esc)));
+	meta_event(c, job->id, -1, 0, "return", "by=%s attempt=%d reason=%s",
+	    c->sp->owner, job->attempt, spool_escape(why, esc, sizeof(esc)));
 	return finish(c, job, SPOOL_RETURN);
 }
 
 void
 spool_job_forget(struct spool_consumer *c, struct spool_job *job)
 {
-	release(c, job);
+	release(c, job->id);
 }

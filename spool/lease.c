@@ -110,6 +110,16 @@ spool_lease_note(struct spool_lease *l, char op, const char *id)
 	return 0;
 }
 
+/* Several journal lines at once (the releases of a turn). */
+int
+spool_lease_append(struct spool_lease *l, const char *lines, size_t len)
+{
+	if (spool_pwrite_all(l->fd, lines, len, l->end) < 0)
+		return -1;
+	l->end += (off_t)len;
+	return 0;
+}
+
 int
 spool_lease_compact(struct spool *sp, struct spool_lease *l,
     const char *const *ids, size_t n)

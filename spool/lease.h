@@ -20,6 +20,7 @@ struct spool_lease {
 
 int spool_lease_create(struct spool *sp, struct spool_lease *l, int64_t ttl);
 int spool_lease_note(struct spool_lease *l, char op, const char *id);
+int spool_lease_append(struct spool_lease *l, const char *lines, size_t len);
 int spool_lease_renew(struct spool_lease *l);
 int spool_lease_compact(struct spool *sp, struct spool_lease *l,
     const char *const *ids, size_t n);

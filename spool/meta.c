@@ -4,14 +4,16 @@
  * One event a line, appended with O_APPEND (a single write(2) per event, so
  * lines from two writers never interleave):
  *
- *	2026-11-28T10:00:00.123Z claim by=host:1234 attempt=1
- *	2026-11-28T10:00:01.456Z retry status="exit 1" error="..." delay=2s
- *	2026-11-28T10:00:09.001Z dead status="exit 1" error="max attempts..."
+ *	2026-11-28T10:00:01.456Z retry by=host:1234 attempt=1 status="exit 1" ...
+ *	2026-11-28T10:00:05.002Z recover by=host:99 lease=host:1234 attempt=2
+ *	2026-11-28T10:00:09.001Z dead by=host:99 attempt=3 status="exit 1" ...
  *
- * The job's attempts are the claims since the last requeue, so they are
- * counted by the very record that precedes each run: a consumer killed
- * mid-run has already counted its attempt.  `cat meta/ID` is the way to read
- * why a job is dead.
+ * A run that fails, or whose consumer dies, ends in exactly one line that
+ * counts it (retry, dead, recover); a run cut short by a shutdown ends in
+ * "return", which does not.  So the attempts are the counted lines since the
+ * last requeue, and a consumer killed mid-run has its attempt counted by the
+ * recovery that finds its job.  A job that succeeds at its first run never
+ * gets a meta file.  `cat meta/ID` is the way to read why a job is dead.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -144,10 +146,10 @@ scan_line(const char *line, struct spool_meta *m)
 	memcpy(event, sp1 + 1, n);
 	event[n] = '\0';
 	m->last_time = parse_time(line);
-	if (strcmp(event, "claim") == 0) {
+	if (strcmp(event, "retry") == 0 || strcmp(event, "recover") == 0 ||
+	    (strcmp(event, "dead") == 0 && strstr(line, " attempt=")))
 		m->attempts++;
-		spool_meta_field(line, "by", m->owner, sizeof(m->owner));
-	} else if (strcmp(event, "requeue") == 0) {
+	if (strcmp(event, "requeue") == 0) {
 		m->attempts = 0;
 		m->cancelled = 0;
 		m->error[0] = m->status[0] = '\0';
@@ -160,6 +162,11 @@ scan_line(const char *line, struct spool_meta *m)
 		spool_meta_field(line, "status", m->status, sizeof(m->status));
 		spool_meta_field(line, "error", m->error, sizeof(m->error));
 	}
+	if (strcmp(event, "recover") == 0)
+		spool_meta_field(line, "lease", m->owner, sizeof(m->owner));
+	else if (strcmp(event, "retry") == 0 || strcmp(event, "dead") == 0 ||
+	    strcmp(event, "return") == 0 || strcmp(event, "done") == 0)
+		spool_meta_field(line, "by", m->owner, sizeof(m->owner));
 }
 
 int

@@ -98,8 +98,9 @@ static int
 return_orphan(struct spool *sp, const char *id, const char *lease,
     int64_t t0, struct spool_recovery *r)
 {
+	struct spool_meta m;
 	struct stat st;
-	char why[SPOOL_OWNER_MAX + 32];
+	char why[SPOOL_OWNER_MAX + 32], esc[SPOOL_OWNER_MAX + 48];
 
 	if (fstatat(sp->dir[SPOOL_RUNNING], id, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
@@ -107,10 +108,15 @@ return_orphan(struct spool *sp, const char *id, const char *lease,
 		r->busy++;
 		return 0;
 	}
-	snprintf(why, sizeof(why), lease ? "lease of %s is dead" :
-	    "no live lease", lease);
-	if (spool_meta_append(sp, id, "recover", "by=%s lease=%s",
-	    sp->owner, lease ? lease : "none") < 0)
+	if (lease)
+		snprintf(why, sizeof(why), "lease of %s is dead", lease);
+	else
+		snprintf(why, sizeof(why), "no live lease");
+	/* This line counts the run the dead holder had started. */
+	if (spool_meta_read(sp, id, &m) < 0 ||
+	    spool_meta_append(sp, id, "recover", "by=%s lease=%s attempt=%d "
+	    "status=lost error=%s", sp->owner, lease ? lease : "none",
+	    m.attempts + 1, spool_escape(why, esc, sizeof(esc))) < 0)
 		return -1;
 	if (spool_job_move(sp, id, SPOOL_RUNNING, SPOOL_RETURN) < 0)
 		return errno == ENOENT ? 0 : -1;

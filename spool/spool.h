@@ -142,14 +142,17 @@ void spool_submit_close(struct spool_submit *s);	/* aborts what is pending */
 
 /*
  * Per-job metadata: meta/ID, one event a line,
- *   2026-11-28T10:00:00.123Z claim by=host:1234 attempt=1
+ *   2026-11-28T10:00:00.123Z retry by=host:1234 attempt=1 status="exit 1" ...
  * values quoted and escaped C-style where they need it.  Appended, never
- * rewritten, except by purge which removes it.
+ * rewritten, except by purge which removes it.  A job that succeeds at its
+ * first run has none: the happy path costs no metadata I/O.  Every run that
+ * does not succeed at once ends in one line (retry, dead, recover, return),
+ * so attempts are counted from those lines.
  */
 struct spool_meta {
-	int attempts;			/* claims since the last requeue */
+	int attempts;			/* runs since the last requeue */
 	int64_t last_time;		/* ms of the last event */
-	char owner[SPOOL_OWNER_MAX];	/* "by" of the last claim */
+	char owner[SPOOL_OWNER_MAX];	/* who ran it last */
 	char error[512];		/* last failure / dead reason */
 	char status[64];		/* last handler status: "exit 1", "signal 9", ... */
 	int cancelled;
@@ -225,7 +228,7 @@ void spool_consumer_defaults(struct spool_consumer_opts *o);
 struct spool_job {
 	char id[SPOOL_ID_MAX + 1];
 	int attempt;		/* this run: 1 on the first */
-	int fd;			/* cur/ID opened O_RDWR, or -1; closed by the library */
+	int history;		/* meta/ID existed at the claim */
 	int64_t claimed;	/* ms */
 };
 
@@ -247,6 +250,9 @@ int spool_consumer_claim(struct spool_consumer *c, struct spool_job *job);
 int spool_consumer_lost(struct spool_consumer *c, char id[SPOOL_ID_MAX + 1]);
 /* How many jobs this consumer holds. */
 int spool_consumer_running(const struct spool_consumer *c);
+/* Open a claimed job's file (cur/ID), O_NOFOLLOW and O_CLOEXEC added. */
+int spool_job_open(struct spool_consumer *c, const struct spool_job *job,
+    int flags);
 
 /* Finish a claimed job.  status describes the last run ("exit 1",
  * "signal 9", "timeout"), reason is free text (the stderr tail).  retry
@@ -266,5 +272,71 @@ int64_t spool_now(void);	/* wall clock */
 int64_t spool_mono(void);	/* monotonic, for timers */
 /* "2026-11-28T10:00:00.123Z" */
 char *spool_time_format(int64_t ms, char *buf, size_t size);
+
+/*
+ * Ops and admin (spoolstat, spooladmin): stat.c, check.c, counter.c.
+ */
+/* Jobs in each state (SPOOL_TMP too) by reading the directories alone:
+ * nothing is opened or stat'ed, so it stays cheap on a million jobs. */
+int spool_count(struct spool *sp, long counts[SPOOL_NSTATES]);
+/* The job of state st submitted first: 1 with id and *submitted (ms)
+ * filled, 0 when the state is empty.  Reads the time out of spoolsubmit's
+ * IDs; stats only the names it did not make. */
+int spool_oldest(struct spool *sp, int st, char id[SPOOL_ID_MAX + 1],
+    int64_t *submitted);
+
+/* One job, as the tools show it. */
+struct spool_job_info {
+	char id[SPOOL_ID_MAX + 1];
+	int state;
+	int regular;		/* a regular file (else never run) */
+	int64_t size;		/* bytes; -1 not looked at */
+	int64_t submitted;	/* ms: the ID's time, else the file's mtime */
+	int64_t changed;	/* ms: ctime, about when it entered its state */
+	int64_t due;		/* ms: when a waiting job is due; else -1 */
+	struct spool_meta meta;	/* from meta/ID, if asked for */
+};
+enum {
+	SPOOL_INFO_STAT = 1 << 0,	/* stat the job: size, times */
+	SPOOL_INFO_META = 1 << 1,	/* read its history */
+};
+/* Fill ji for ID in state st (st < 0: find it).  ENOENT: not there (it may
+ * have moved since it was listed); EINVAL: not a valid ID. */
+int spool_job_info(struct spool *sp, int st, const char *id, unsigned what,
+    struct spool_job_info *ji);
+/* The names in a state's directory, sorted (submission order for
+ * spoolsubmit's IDs); free with spool_names_sorted_free. */
+int spool_names_sorted(struct spool *sp, int st, char ***names, size_t *n);
+void spool_names_sorted_free(char **names, size_t n);
+/* run/NAME (the supervisor's state file), malloc'ed and NUL-terminated. */
+char *spool_run_read(struct spool *sp, const char *name, size_t *len);
+
+/* How many times each action has moved a job on this host since the spool
+ * was made (run/counters): counters for metrics, never lowered. */
+int spool_counters(struct spool *sp, uint64_t out[SPOOL_NACTIONS]);
+
+/* spool_check: what it finds, and (repair) fixes when that is safe. */
+enum spool_problem {
+	SPOOL_CHECK_DUPLICATE,		/* one ID in two states */
+	SPOOL_CHECK_UNSAFE_NAME,	/* control characters: never run */
+	SPOOL_CHECK_NOT_FILE,		/* a job entry that is no regular file */
+	SPOOL_CHECK_ORPHAN_JOB,		/* running, no live lease holds it */
+	SPOOL_CHECK_DEAD_LEASE,		/* its consumer died (repair: recover) */
+	SPOOL_CHECK_EXPIRED_LEASE,	/* its consumer hung (repair: recover) */
+	SPOOL_CHECK_ORPHAN_META,	/* meta/ID of no job (repair: remove) */
+	SPOOL_CHECK_OLD_TMP,		/* left in tmp/ (repair: remove) */
+	SPOOL_CHECK_STRAY,		/* not a file in lease/ or meta/ */
+};
+struct spool_finding {
+	int problem;		/* enum spool_problem */
+	const char *dir;	/* "new", "lease", "meta", ... */
+	const char *name;	/* the entry */
+	const char *detail;	/* in words */
+	int repaired;
+};
+/* Check the spool; fn sees each finding.  tmp files older than tmp_age ms
+ * are findings (< 0: none are).  Returns how many are left unrepaired. */
+int spool_check(struct spool *sp, int64_t tmp_age, int repair,
+    void (*fn)(const struct spool_finding *f, void *arg), void *arg);
 
 #endif

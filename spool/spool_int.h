@@ -25,6 +25,7 @@ struct spool {
 	char host[64];
 	char boot_id[40];
 	char owner[SPOOL_OWNER_MAX];
+	uint64_t *counters;	/* run/counters mapped (counter.c), MAP_FAILED: none */
 };
 
 /* io.c: the durability recipe. */
@@ -53,6 +54,10 @@ int spool_watch_open(struct spool *sp, const int *dirs, const unsigned *masks,
 void spool_watch_close(int fd);
 /* Next pending event: 1 filled, 0 none, -1 error. */
 int spool_watch_next(struct spool_event *ev);
+
+/* counter.c: spool_job_move counts every move it makes. */
+void spool_counter_bump(struct spool *sp, enum spool_action a);
+void spool_counters_close(struct spool *sp);
 
 /* meta.c */
 int spool_meta_scan(const char *text, size_t len, struct spool_meta *m);

@@ -144,22 +144,93 @@ cli_spool_open(const char *dir, int flags)
 	cli_die_errno("unable to open spool %s", dir);
 }
 
+/*
+ * A daemon's log lines may wait for the end of a turn of its loop
+ * (cli_log_buffer, cli_log_flush): one write(2) of whole lines, at most
+ * PIPE_BUF bytes, so that it stays atomic on a shared pipe.
+ */
+static struct {
+	int on;
+	size_t len;
+	char buf[PIPE_BUF];
+} logbuf;
+
+void
+cli_log_flush(void)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < logbuf.len) {
+		n = write(2, logbuf.buf + off, logbuf.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* a log that cannot be written is dropped */
+		off += (size_t)n;
+	}
+	logbuf.len = 0;
+}
+
+void
+cli_log_buffer(void)
+{
+	fflush(stderr);
+	if (!logbuf.on)
+		atexit(cli_log_flush);
+	logbuf.on = 1;
+}
+
+static void
+log_put(const char *line, size_t n)
+{
+	if (!logbuf.on) {
+		fwrite(line, 1, n, stderr);
+		return;
+	}
+	if (logbuf.len + n > sizeof(logbuf.buf))
+		cli_log_flush();
+	if (n > sizeof(logbuf.buf)) {
+		fwrite(line, 1, n, stderr);
+		return;
+	}
+	memcpy(logbuf.buf + logbuf.len, line, n);
+	logbuf.len += n;
+}
+
+/*
+ * One line per event, written whole.  The line is
+ * formatted first and handed to stdio in one piece: spoolsupervise's
+ * children share its stderr, and an unbuffered stderr then writes each
+ * line with one write(2), so that lines of several processes never mix.
+ */
 void
 cli_log(const char *event, const char *fmt, ...)
 {
-	char ts[32];
+	static pid_t pid;
+	char line[4096], ts[32];
 	va_list ap;
+	int n, m;
 
-	fprintf(stderr, "ts=%s prog=%s pid=%ld event=%s",
+	if (pid == 0)
+		pid = getpid();
+	n = snprintf(line, sizeof(line), "ts=%s prog=%s pid=%ld event=%s",
 	    spool_time_format(spool_now(), ts, sizeof(ts)), cli_prog,
-	    (long)getpid(), event);
-	if (fmt && *fmt) {
-		fputc(' ', stderr);
+	    (long)pid, event);
+	if (n < 0)
+		return;
+	if (fmt && *fmt && (size_t)n < sizeof(line) - 2) {
+		line[n++] = ' ';
 		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
+		m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 		va_end(ap);
+		if (m > 0)
+			n += m;
 	}
-	fputc('\n', stderr);
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;	/* cut, but still a line */
+	line[n++] = '\n';
+	log_put(line, (size_t)n);
 }
 
 /* The sd_notify(3) protocol without libsystemd: one datagram to the unix
@@ -213,6 +284,16 @@ cli_number(const char *opt, const char *s, long min, long max)
 		cli_die(EX_USAGE, "%s: expected a number from %ld to %ld, got \"%s\"",
 		    opt, min, max, s);
 	return n;
+}
+
+const char *
+cli_esc(const char *s)
+{
+	static char buf[4][1024];
+	static int i;
+
+	i = (i + 1) % 4;
+	return spool_escape(s, buf[i], sizeof(buf[i]));
 }
 
 void

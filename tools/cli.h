@@ -41,6 +41,10 @@ struct spool *cli_spool_open(const char *dir, int flags);
 /* A log line for daemons: "ts=... prog=... pid=... event=... key=value". */
 void cli_log(const char *event, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Keep log lines until cli_log_flush (whole lines, one write each time):
+ * a daemon flushes before it sleeps. */
+void cli_log_buffer(void);
+void cli_log_flush(void);
 /* Tell systemd our state ("READY=1", "STOPPING=1") if it asked to know:
  * the sd_notify protocol on $NOTIFY_SOCKET.  Never fails loudly. */
 void cli_notify(const char *state);
@@ -48,6 +52,10 @@ void cli_notify(const char *state);
 /* Parse a duration or a count for an option, or die with exit 64. */
 int64_t cli_duration(const char *opt, const char *s);
 long cli_number(const char *opt, const char *s, long min, long max);
+
+/* s as a log value (spool_escape), in one of four rotating buffers: up to
+ * four may appear in one call. */
+const char *cli_esc(const char *s);
 
 /* Print s with control characters and backslashes escaped (\n, \x1b). */
 void cli_print_escaped(const char *s);
