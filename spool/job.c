@@ -32,11 +32,15 @@ spool_job_move(struct spool *sp, const char *id, enum spool_state from,
 			return -1;
 		if (spool_sync_dir(sp, from) < 0)
 			return -1;
+		spool_counter_bump(sp, a);
 		if (spool_meta_remove(sp, id) < 0 && errno != ENOENT)
 			return -1;
 		return 0;
 	}
-	return spool_rename(sp, from, id, to, id);
+	if (spool_rename(sp, from, id, to, id) < 0)
+		return -1;
+	spool_counter_bump(sp, a);
+	return 0;
 }
 
 int

@@ -158,6 +158,7 @@ spool_close(struct spool *sp)
 			close(sp->dir[i]);
 	if (sp->root >= 0)
 		close(sp->root);
+	spool_counters_close(sp);
 	free(sp->path);
 	free(sp);
 }
