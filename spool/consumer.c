@@ -12,9 +12,9 @@
  * rename new/ID to cur/ID (losing the race to another consumer is ENOENT,
  * and fine), count the attempts in meta/ID (usually absent: one failed
  * open).  A job that has used its attempts is buried instead of run.  Every
- * outcome is a rename out of cur/ followed by "-ID"; those lines are written
- * once per turn of spool_consumer_work, since a "+ID" left over only names a
- * job that is no longer in cur/.  Five syscalls per job on the happy path.
+ * outcome is a rename out of cur/ followed by "-ID", which waits to be
+ * written with the next claim's "+ID" (see journal()).  Five syscalls per
+ * job on the happy path: fstatat, pwrite, rename, a failed open, rename.
  *
  * Waiting jobs sit in wait/ with their due time as mtime; every consumer
  * keeps them in a heap and the first to see one due renames it to new/.
@@ -47,8 +47,8 @@ struct spool_consumer {
 	int truncated;		/* the heaps hold only the smallest names */
 	struct spool_names running;	/* the jobs we hold */
 	struct spool_names lost;	/* ours, gone from cur/ behind our back */
-	char *released;			/* "-ID\n" lines not yet in the journal */
-	size_t nreleased, capreleased;
+	char *journal;			/* lease lines not yet written */
+	size_t njournal, capjournal;
 	int64_t next_renew, next_check, next_lost, next_scan, rescan_at;
 	unsigned rand;
 };
@@ -65,48 +65,66 @@ spool_consumer_defaults(struct spool_consumer_opts *o)
 	o->max_index = 65536;
 }
 
-/* Write the pending "-ID" lines.  A failure only leaves stale "+ID" lines:
- * recovery then finds those jobs gone from cur/ or owned by a later claim,
- * both harmless. */
-static void
-flush_released(struct spool_consumer *c)
+/*
+ * The lease journal.  "-ID" lines wait in a buffer and go out with the next
+ * "+ID", which must reach the file before its claim's rename: so a claim
+ * costs one pwrite, releases ride along, and the order of the lines is the
+ * order of the events (a "-X" written after a later "+X" would drop the
+ * second claim from the lease).  A failed write of "-ID" lines only leaves
+ * stale "+ID" lines: recovery then finds those jobs gone from cur/ or owned
+ * by a later claim, both harmless.
+ */
+static int
+journal_flush(struct spool_consumer *c)
 {
-	if (c->nreleased == 0)
-		return;
-	spool_lease_append(&c->lease, c->released, c->nreleased);
-	c->nreleased = 0;
-	spool_lease_compact(c->sp, &c->lease,
-	    (const char *const *)c->running.v, c->running.n);
+	int rc = 0;
+
+	if (c->njournal == 0)
+		return 0;
+	rc = spool_lease_append(&c->lease, c->journal, c->njournal);
+	c->njournal = 0;
+	if (rc == 0)
+		spool_lease_compact(c->sp, &c->lease,
+		    (const char *const *)c->running.v, c->running.n);
+	return rc;
+}
+
+static int
+journal(struct spool_consumer *c, char op, const char *id)
+{
+	size_t len = strlen(id) + 2;
+	char *p;
+
+	if (c->njournal + len > c->capjournal) {
+		size_t cap = c->capjournal ? c->capjournal * 2 : 4096;
+		while (cap < c->njournal + len)
+			cap *= 2;
+		if ((p = realloc(c->journal, cap)) == NULL) {
+			if (journal_flush(c) < 0)
+				return -1;
+			return spool_lease_note(&c->lease, op, id);
+		}
+		c->journal = p;
+		c->capjournal = cap;
+	}
+	c->journal[c->njournal] = op;
+	memcpy(c->journal + c->njournal + 1, id, len - 2);
+	c->journal[c->njournal + len - 1] = '\n';
+	c->njournal += len;
+	if (op == '+' || c->njournal >= 4096)
+		return journal_flush(c);
+	return 0;
 }
 
 /* The job left cur/ (or never got there): drop it from the lease. */
 static void
 release(struct spool_consumer *c, const char *id)
 {
-	size_t len = strlen(id) + 2;
 	int i = spool_names_find(&c->running, id);
-	char *p;
 
 	if (i >= 0)
 		spool_names_del(&c->running, (size_t)i);
-	if (c->nreleased + len > c->capreleased) {
-		size_t cap = c->capreleased ? c->capreleased * 2 : 4096;
-		while (cap < c->nreleased + len)
-			cap *= 2;
-		if ((p = realloc(c->released, cap)) == NULL) {
-			flush_released(c);
-			spool_lease_note(&c->lease, '-', id);
-			return;
-		}
-		c->released = p;
-		c->capreleased = cap;
-	}
-	c->released[c->nreleased] = '-';
-	memcpy(c->released + c->nreleased + 1, id, len - 2);
-	c->released[c->nreleased + len - 1] = '\n';
-	c->nreleased += len;
-	if (c->nreleased >= 4096)
-		flush_released(c);
+	journal(c, '-', id);
 }
 
 static int
@@ -226,7 +244,7 @@ spool_consumer_close(struct spool_consumer *c)
 	if (c == NULL)
 		return;
 	spool_lease_release(c->sp, &c->lease);
-	free(c->released);
+	free(c->journal);
 	if (c->fd >= 0)
 		spool_watch_close(c->fd);
 	spool_heap_free(&c->queued);
@@ -333,7 +351,7 @@ spool_consumer_work(struct spool_consumer *c)
 	const struct spool_hent *top;
 	int64_t now, wall, next;
 
-	flush_released(c);
+	journal_flush(c);
 	while (spool_watch_next(&ev) > 0)
 		on_event(c, &ev);
 	now = spool_mono();
@@ -490,7 +508,7 @@ claim_one(struct spool_consumer *c, const char *name, unsigned flags,
 	if (!claimable(c, name, flags))
 		return 0;
 	/* Journal first: a job in cur/ is always in its holder's journal. */
-	if (spool_lease_note(&c->lease, '+', name) < 0)
+	if (journal(c, '+', name) < 0)
 		return -1;
 	snprintf(job->id, sizeof(job->id), "%s", name);
 	if (spool_job_move(c->sp, name, SPOOL_QUEUED, SPOOL_CLAIM) < 0) {
