@@ -192,7 +192,7 @@ spool_batch_commit(struct spool *sp)
 }
 
 /*
- * rename(2) that never replaces: two entries with the same name in two
+ * rename(2) that never replaces (the caller syncs, see spool_job_move): two entries with the same name in two
  * states must never collapse into one.  RENAME_NOREPLACE is refused by a
  * few file systems (EINVAL: NFS, some FUSE); there, the plain rename is the
  * best there is, and the spool's names are unique by construction.
@@ -208,7 +208,5 @@ spool_rename(struct spool *sp, int from, const char *oldname, int to,
 	if (rc < 0 && errno == EINVAL)
 		rc = spool_sys.renameat2(sp->dir[from], oldname, sp->dir[to],
 		    newname, 0);
-	if (rc < 0)
-		return -1;
-	return spool_sync_dir(sp, to);
+	return rc;
 }

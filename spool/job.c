@@ -40,7 +40,9 @@ spool_job_move(struct spool *sp, const char *id, enum spool_state from,
 	if (spool_rename(sp, from, id, to, id) < 0)
 		return -1;
 	spool_counter_bump(sp, a);
-	return 0;
+	/* A claim need not be durable: lost at a power cut, it leaves the
+	 * job in new/, where it is claimed again.  Every other move is. */
+	return a == SPOOL_CLAIM ? 0 : spool_sync_dir(sp, to);
 }
 
 int
