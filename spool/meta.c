@@ -79,7 +79,7 @@ spool_meta_field(const char *line, const char *key, char *out, size_t size)
 	size_t klen = strlen(key), n = 0;
 	const char *p = line;
 
-	if (size == 0)
+	if (size == 0 || klen == 0)
 		return 0;
 	for (;;) {
 		if ((p = strstr(p, key)) == NULL)
