@@ -46,9 +46,7 @@ for p in man/*.[1358]; do
 		*"outdated mandoc.db"*) continue ;;
 		*"referenced manual not found: Xr "*)
 			ref=${line##*Xr }
-			ref=${ref% (*}
-			set -- $ref
-			case $1 in spool*) ;; *) continue ;; esac
+			case ${ref%% *} in spool*) ;; *) continue ;; esac
 			;;
 		esac
 		printf '%s\n' "$line" >>"$tmp/msgs"
