@@ -80,6 +80,25 @@ spawn(const char *script, const char *arg, int in, int out, int err,
 	_exit(127);
 }
 
+/*
+ * A command sh can exec in its own place: no list, pipe, redirection,
+ * substitution or leading assignment.  Then the handler itself is our
+ * child and dies with us (the death signal survives exec, not fork: dash
+ * forks for a lone command).  Anything else keeps sh in between; its
+ * process group is still killed on timeout and cancel, and spoolsupervise
+ * reaps what a SIGKILLed spoold leaves.
+ */
+static int
+simple(const char *cmd)
+{
+	const char *p = cmd + strspn(cmd, " \t");
+	size_t word = strcspn(p, " \t");
+
+	if (memchr(p, '=', word) != NULL)
+		return 0;
+	return strpbrk(cmd, ";&|<>()`$\n\\{}!") == NULL;
+}
+
 static void
 close_all(const int *fds, int n)
 {
@@ -103,8 +122,8 @@ handler_exec(struct handler *h, struct spool *sp, const char *cmd)
 	snprintf(path, sizeof(path), "%s/%s/%s", spool_dir(sp),
 	    spool_state_dir(SPOOL_RUNNING), h->job.id);
 	snprintf(attempt, sizeof(attempt), "%d", h->job.attempt);
-	if ((size_t)snprintf(script, sizeof(script), "%s \"$@\"", cmd) >=
-	    sizeof(script)) {
+	if ((size_t)snprintf(script, sizeof(script), "%s%s \"$@\"",
+	    simple(cmd) ? "exec " : "", cmd) >= sizeof(script)) {
 		errno = E2BIG;
 		return -1;
 	}

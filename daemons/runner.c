@@ -73,7 +73,7 @@ conclude(struct runner *r, struct handler *h, enum outcome out,
 		log_end("return", job, status, "spoold stopped");
 	} else if (h->timed_out) {
 		rc = spool_job_retry(r->c, job, "timeout", reason);
-		log_end("timeout", job, "timeout", reason);
+		log_end(rc == 1 ? "dead" : "timeout", job, "timeout", reason);
 	} else if (out == OUT_DONE) {
 		rc = spool_job_complete(r->c, job);
 		cli_log("done", "id=%s attempt=%d", cli_esc(job->id), job->attempt);
@@ -82,7 +82,7 @@ conclude(struct runner *r, struct handler *h, enum outcome out,
 		log_end("dead", job, status, reason);
 	} else {
 		rc = spool_job_retry(r->c, job, status, reason);
-		log_end("retry", job, status, reason);
+		log_end(rc == 1 ? "dead" : "retry", job, status, reason);
 	}
 	if (rc < 0)
 		cli_log("error", "id=%s error=%s", cli_esc(job->id),
@@ -168,7 +168,8 @@ terminate(struct runner *r, struct handler *h, int64_t now)
 	h->kill_at = now + r->cf->consumer.grace;
 }
 
-static void
+/* 0 started (or done), -1 nothing could run: the job is back in new/. */
+static int
 start(struct runner *r, struct handler *h, int64_t now)
 {
 	const struct spool_config *cf = r->cf;
@@ -184,7 +185,7 @@ start(struct runner *r, struct handler *h, int64_t now)
 			    strerror(errno));
 			conclude(r, h, OUT_RETRY, "stamp", why);
 		}
-		return;
+		return 0;
 	}
 	if (cf->consumer.worker && h->pid <= 0) {
 		if (handler_worker(h, r->sp, cf->consumer.worker) == 0) {
@@ -195,17 +196,18 @@ start(struct runner *r, struct handler *h, int64_t now)
 	if (cf->consumer.worker ? h->pid <= 0 || handler_worker_send(h, r->sp) < 0 :
 	    handler_exec(h, r->sp, cf->consumer.exec) < 0) {
 		/* Nothing ran: back to the queue, not counted as a run. */
+		int e = errno;
 		snprintf(why, sizeof(why), "cannot start the handler: %s",
-		    strerror(errno));
-		cli_log("error", "id=%s error=%s", cli_esc(h->job.id),
-		    cli_esc(why));
+		    strerror(e));
 		if (spool_job_return(r->c, &h->job, why) < 0)
 			cli_log("error", "id=%s error=%s", cli_esc(h->job.id),
 			    cli_esc(strerror(errno)));
 		h->busy = 0;
-		return;
+		errno = e;
+		return -1;
 	}
 	h->deadline = cf->consumer.timeout > 0 ? now + cf->consumer.timeout : 0;
+	return 0;
 }
 
 static struct handler *
@@ -224,11 +226,21 @@ free_slot(struct runner *r, int64_t now)
 	return NULL;
 }
 
-/*
- * Claim while there is room; a stamp finishes at once and makes room.
- * After an error (a full disk, say) claiming pauses, 100ms doubling to 30s,
- * so that a sick spool is not hammered; it resumes at the first success.
- */
+/* After an error (a full disk, a fork that fails) claiming pauses, 100ms
+ * doubling to 30s, so that a sick system is not hammered; it resumes at the
+ * first job started. */
+static void
+pause_claims(struct runner *r, int64_t now, const char *op)
+{
+	r->pause = r->pause ? r->pause * 2 : 100;
+	if (r->pause > 30000)
+		r->pause = 30000;
+	r->pause_until = now + r->pause;
+	cli_log("error", "op=%s error=%s pause=%lldms", op,
+	    cli_esc(strerror(errno)), (long long)r->pause);
+}
+
+/* Claim while there is room; a stamp finishes at once and makes room. */
 static void
 claim(struct runner *r, int64_t now)
 {
@@ -239,18 +251,15 @@ claim(struct runner *r, int64_t now)
 		return;
 	while ((h = free_slot(r, now)) != NULL) {
 		if ((rc = spool_consumer_claim(r->c, &h->job)) <= 0) {
-			if (rc < 0) {
-				r->pause = r->pause ? r->pause * 2 : 100;
-				if (r->pause > 30000)
-					r->pause = 30000;
-				r->pause_until = now + r->pause;
-				cli_log("error", "op=claim error=%s pause=%lldms",
-				    cli_esc(strerror(errno)), (long long)r->pause);
-			}
+			if (rc < 0)
+				pause_claims(r, now, "claim");
+			return;
+		}
+		if (start(r, h, now) < 0) {
+			pause_claims(r, now, "start");
 			return;
 		}
 		r->pause = 0;
-		start(r, h, now);
 	}
 }
 

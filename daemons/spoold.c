@@ -39,6 +39,21 @@ static struct {
 	int drain;			/* --drain: exit once idle */
 } d;
 
+/* The command line wins over the file; naming what runs jobs (--stamp,
+ * --exec, --worker) replaces whichever the file named. */
+static void
+merge_flags(struct spool_config *cf)
+{
+	if (d.flags.set & (SPOOL_CF_STAMP | SPOOL_CF_EXEC | SPOOL_CF_WORKER)) {
+		cf->consumer.stamp = 0;
+		free(cf->consumer.exec);
+		free(cf->consumer.worker);
+		cf->consumer.exec = cf->consumer.worker = NULL;
+	}
+	if (spool_config_merge(cf, &d.flags) < 0)
+		cli_die_errno("unable to merge the options");
+}
+
 static void
 load_config(void)
 {
@@ -47,7 +62,7 @@ load_config(void)
 	spool_config_defaults(&cf);
 	if (d.conf)
 		cli_config_load(&cf, d.conf);
-	spool_config_merge(&cf, &d.flags);
+	merge_flags(&cf);
 	if (!!cf.consumer.stamp + !!cf.consumer.exec + !!cf.consumer.worker > 1)
 		cli_die(EX_USAGE, "--stamp, --exec and --worker are exclusive");
 	spool_config_free(&d.cf);
@@ -79,7 +94,7 @@ reload_config(void)
 		spool_config_free(&cf);
 		return;
 	}
-	spool_config_merge(&cf, &d.flags);
+	merge_flags(&cf);
 	if (!!cf.consumer.stamp + !!cf.consumer.exec + !!cf.consumer.worker != 1 ||
 	    !!cf.consumer.worker != !!d.cf.consumer.worker) {
 		cli_log("error", "op=reload error=%s", cli_esc("exactly one of "
@@ -132,19 +147,28 @@ idle(void)
 	    spool_list(d.sp, SPOOL_WAITING, NULL, NULL) == 0;
 }
 
+/*
+ * Each turn: what poll woke us for (handlers' ends, signals), what the
+ * consumer says is due, then claims; the moves of the whole turn share one
+ * group commit, made before we sleep.
+ */
 static void
 loop(void)
 {
 	struct pollfd *pfd = NULL;
 	int64_t next, now;
-	int n, max;
+	int n = 0, max;
 
 	for (;;) {
 		spool_batch_begin(d.sp);
+		if (n > 0) {
+			runner_input(&d.r);
+			if (pfd[1].revents)
+				on_signal();
+		}
 		next = spool_consumer_work(d.c);
 		now = spool_mono();
 		runner_turn(&d.r, now);
-		/* One group commit for the moves of the whole turn. */
 		if (spool_batch_commit(d.sp) < 0)
 			cli_log("error", "op=sync error=%s",
 			    cli_esc(strerror(errno)));
@@ -161,12 +185,11 @@ loop(void)
 		n = 2 + runner_pollfds(&d.r, pfd + 2, max - 2);
 		next = runner_next(&d.r, now, next);
 		cli_log_flush();
-		if (poll(pfd, (nfds_t)n, next > 60000 ? 60000 : (int)next) < 0 &&
-		    errno != EINTR)
-			cli_die_errno("unable to poll");
-		runner_input(&d.r);
-		if (pfd[1].revents)
-			on_signal();
+		if (poll(pfd, (nfds_t)n, next > 60000 ? 60000 : (int)next) < 0) {
+			if (errno != EINTR)
+				cli_die_errno("unable to poll");
+			pfd[1].revents = 0;
+		}
 	}
 	free(pfd);
 }
@@ -243,7 +266,8 @@ parse_args(int argc, char **argv, const char **dir)
 			f->consumer.grace = cli_duration(a, v);
 			f->set |= SPOOL_CF_GRACE;
 		} else if (strcmp(a, "--lease-ttl") == 0) {
-			f->consumer.lease_ttl = cli_duration(a, v);
+			if ((f->consumer.lease_ttl = cli_duration(a, v)) < 1000)
+				cli_die(EX_USAGE, "%s: at least 1s", a);
 			f->set |= SPOOL_CF_LEASE_TTL;
 		} else
 			cli_usage(usage);

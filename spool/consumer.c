@@ -83,10 +83,18 @@ journal_flush(struct spool_consumer *c)
 		return 0;
 	rc = spool_lease_append(&c->lease, c->journal, c->njournal);
 	c->njournal = 0;
-	if (rc == 0)
-		spool_lease_compact(c->sp, &c->lease,
-		    (const char *const *)c->running.v, c->running.n);
 	return rc;
+}
+
+/* Between turns, when `running` is exactly what we hold, a long journal is
+ * rewritten to just that (never in the middle of a claim, whose job is not
+ * in `running` yet). */
+static void
+journal_compact(struct spool_consumer *c, int force)
+{
+	if (journal_flush(c) == 0)
+		spool_lease_compact(c->sp, &c->lease,
+		    (const char *const *)c->running.v, c->running.n, force);
 }
 
 static int
@@ -264,8 +272,13 @@ void
 spool_consumer_set_opts(struct spool_consumer *c,
     const struct spool_consumer_opts *o)
 {
+	int ttl_changed = o->lease_ttl != c->lease.ttl;
+
 	c->o = *o;
 	c->lease.ttl = o->lease_ttl;
+	/* Others judge our lease by the ttl written in it. */
+	if (ttl_changed)
+		journal_compact(c, 1);
 }
 
 int
@@ -351,7 +364,7 @@ spool_consumer_work(struct spool_consumer *c)
 	const struct spool_hent *top;
 	int64_t now, wall, next;
 
-	journal_flush(c);
+	journal_compact(c, 0);
 	while (spool_watch_next(&ev) > 0)
 		on_event(c, &ev);
 	now = spool_mono();
@@ -496,6 +509,9 @@ claimable(struct spool_consumer *c, const char *name, unsigned flags)
 	return 1;
 }
 
+static int bury(struct spool_consumer *c, struct spool_job *job,
+    const char *status, const char *reason, int counted);
+
 /* 1 claimed, 0 not this one, -1 error (the job is back in new/). */
 static int
 claim_one(struct spool_consumer *c, const char *name, unsigned flags,
@@ -532,7 +548,7 @@ claim_one(struct spool_consumer *c, const char *name, unsigned flags,
 		snprintf(why, sizeof(why), "max attempts (%d) reached%s%s",
 		    c->o.max_attempts, m.error[0] ? ": " : "", m.error);
 		job->attempt = m.attempts;	/* no new run */
-		spool_job_bury(c, job, m.status[0] ? m.status : "attempts", why);
+		bury(c, job, m.status[0] ? m.status : "attempts", why, 0);
 		return 0;
 	}
 	return 1;
@@ -568,8 +584,21 @@ spool_consumer_claim(struct spool_consumer *c, struct spool_job *job)
 static int
 finish(struct spool_consumer *c, struct spool_job *job, enum spool_action a)
 {
-	int rc = spool_job_move(c->sp, job->id, SPOOL_RUNNING, a), e = errno;
+	int rc, e;
 
+	/*
+	 * Stopped past our lease's ttl (SIGSTOP, a hung disk), we may have
+	 * had the job taken and claimed again by another consumer: its cur/ID
+	 * is then theirs, not ours to move.
+	 */
+	if (spool_boottime() - c->lease.renewed > c->lease.ttl &&
+	    spool_lease_held_elsewhere(c->sp, job->id) != 0) {
+		release(c, job->id);
+		errno = ENOENT;
+		return -1;
+	}
+	rc = spool_job_move(c->sp, job->id, SPOOL_RUNNING, a);
+	e = errno;
 	release(c, job->id);
 	errno = e;
 	return rc;
@@ -594,16 +623,18 @@ spool_job_open(struct spool_consumer *c, const struct spool_job *job,
 	    O_CLOEXEC);
 }
 
-int
-spool_job_bury(struct spool_consumer *c, struct spool_job *job,
-    const char *status, const char *reason)
+/* counted: this line ends a run (and so counts it); else it only says why
+ * the job goes (it ran out of attempts before running again). */
+static int
+bury(struct spool_consumer *c, struct spool_job *job, const char *status,
+    const char *reason, int counted)
 {
-	char st[128], why[2048];
+	char st[128], why[2400];
 
 	/* The reason is on disk before the job is in dead/. */
-	if (meta_event(c, job->id, -1, 1, "dead", "by=%s attempt=%d status=%s "
-	    "error=%s", c->sp->owner, job->attempt,
-	    spool_escape(status, st, sizeof(st)),
+	if (meta_event(c, job->id, -1, 1, "dead", "by=%s %s=%d status=%s "
+	    "error=%s", c->sp->owner, counted ? "attempt" : "attempts",
+	    job->attempt, spool_escape(status, st, sizeof(st)),
 	    spool_escape(reason ? reason : "", why, sizeof(why))) < 0) {
 		int e = errno;
 		spool_job_return(c, job, "cannot record the failure");
@@ -611,6 +642,13 @@ spool_job_bury(struct spool_consumer *c, struct spool_job *job,
 		return -1;
 	}
 	return finish(c, job, SPOOL_BURY);
+}
+
+int
+spool_job_bury(struct spool_consumer *c, struct spool_job *job,
+    const char *status, const char *reason)
+{
+	return bury(c, job, status, reason, 1);
 }
 
 /* Exponential backoff with equal jitter: between half the step and all of
@@ -632,14 +670,14 @@ int
 spool_job_retry(struct spool_consumer *c, struct spool_job *job,
     const char *status, const char *reason)
 {
-	char st[128], why[2048], dur[32], whyall[600];
+	char st[128], why[2048], dur[32], whyall[2400];
 	struct timespec ts[2];
 	int64_t delay, due;
 
 	if (job->attempt >= c->o.max_attempts) {
 		snprintf(whyall, sizeof(whyall), "max attempts (%d) reached: %s",
 		    c->o.max_attempts, reason && *reason ? reason : status);
-		return spool_job_bury(c, job, status, whyall);
+		return bury(c, job, status, whyall, 1) < 0 ? -1 : 1;
 	}
 	delay = backoff(c, job->attempt);
 	due = spool_now() + delay;

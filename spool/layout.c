@@ -90,11 +90,12 @@ read_identity(struct spool *sp)
 	if (gethostname(sp->host, sizeof(sp->host)) < 0 || !sp->host[0])
 		strcpy(sp->host, "localhost");
 	sp->host[sizeof(sp->host) - 1] = '\0';
-	/* A host name goes into IDs and lease names: keep it to [A-Za-z0-9-]. */
+	/* A host name goes into IDs and lease names: keep it to [A-Za-z0-9.-],
+	 * whole, so that hosts a.x and a.y sharing a spool stay apart. */
 	for (p = sp->host; *p; p++)
 		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-		    !(*p >= '0' && *p <= '9') && *p != '-')
-			*p = *p == '.' ? '\0' : '_';
+		    !(*p >= '0' && *p <= '9') && *p != '-' && *p != '.')
+			*p = '_';
 	if (!sp->host[0])
 		strcpy(sp->host, "localhost");
 

@@ -55,9 +55,10 @@ lease_write(struct spool *sp, struct spool_lease *l, const char *const *ids,
 	    sp->host, (long)getpid(), sp->boot_id, (long long)l->started,
 	    spool_time_format(l->started, ts, sizeof(ts)), (long long)l->ttl);
 	l->renew_off = len;
+	l->renewed = spool_boottime();
 	len += snprintf(buf + len, sizeof(buf) - (size_t)len,
 	    "%019lld %019lld\n", (long long)spool_now(),
-	    (long long)spool_boottime());
+	    (long long)l->renewed);
 	if (spool_write_all(fd, buf, (size_t)len) < 0)
 		goto fail;
 	l->end = len;
@@ -122,9 +123,9 @@ spool_lease_append(struct spool_lease *l, const char *lines, size_t len)
 
 int
 spool_lease_compact(struct spool *sp, struct spool_lease *l,
-    const char *const *ids, size_t n)
+    const char *const *ids, size_t n, int force)
 {
-	if (l->end < COMPACT_AT)
+	if (l->end < COMPACT_AT && !force)
 		return 0;
 	return lease_write(sp, l, ids, n);
 }
@@ -133,10 +134,14 @@ int
 spool_lease_renew(struct spool_lease *l)
 {
 	char buf[48];
+	int64_t boot = spool_boottime();
 	int len = snprintf(buf, sizeof(buf), "%019lld %019lld",
-	    (long long)spool_now(), (long long)spool_boottime());
+	    (long long)spool_now(), (long long)boot);
 
-	return spool_pwrite_all(l->fd, buf, (size_t)len, l->renew_off);
+	if (spool_pwrite_all(l->fd, buf, (size_t)len, l->renew_off) < 0)
+		return -1;
+	l->renewed = boot;
+	return 0;
 }
 
 void
@@ -154,6 +159,7 @@ static void
 parse_header(const char *text, struct spool_lease_info *li)
 {
 	const char *p, *nl;
+	char *end;
 	long long w = 0, b = 0;
 
 	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
@@ -168,12 +174,23 @@ parse_header(const char *text, struct spool_lease_info *li)
 		else if (strncmp(p, "ttl=", 4) == 0)
 			li->ttl = strtoll(p + 4, NULL, 10);
 		else if (strncmp(p, "renewed=", 8) == 0) {
-			sscanf(p + 8, "%lld %lld", &w, &b);
+			/* strtoll, not sscanf: out of range is then defined
+			 * (it saturates), and a lease file is anybody's text. */
+			w = strtoll(p + 8, &end, 10);
+			b = strtoll(end, NULL, 10);
 			break;	/* the journal follows */
 		}
 	}
 	li->renewed = w;
 	li->renewed_boot = b;
+}
+
+/* renewed + ttl < now, for any values read off the disk (no overflow);
+ * a renewal in the future is not overdue. */
+static int
+overdue(int64_t renewed, int64_t ttl, int64_t now)
+{
+	return renewed < now && (uint64_t)now - (uint64_t)renewed > (uint64_t)ttl;
 }
 
 int
@@ -182,8 +199,8 @@ spool_lease_expired(const struct spool *sp, const struct spool_lease_info *li)
 	if (li->ttl <= 0)
 		return 0;
 	if (li->boot_id[0] && strcmp(li->boot_id, sp->boot_id) == 0)
-		return li->renewed_boot + li->ttl < spool_boottime();
-	return li->renewed + li->ttl < spool_now();
+		return overdue(li->renewed_boot, li->ttl, spool_boottime());
+	return overdue(li->renewed, li->ttl, spool_now());
 }
 
 /* Replay the journal: fn for each job claimed and not released. */
@@ -236,36 +253,41 @@ spool_lease_judge(struct spool *sp, const char *name,
 {
 	struct stat st;
 	char *text;
-	size_t len;
-	int fd, e;
+	ssize_t len;
+	int fd, tries = 0;
 
 	memset(li, 0, sizeof(*li));
 	snprintf(li->name, sizeof(li->name), "%s", name);
-	fd = spool_sys.openat(sp->dir[SPOOL_LEASE], name, O_RDONLY | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > LEASE_MAX) {
-		e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+	for (;;) {
+		fd = spool_sys.openat(sp->dir[SPOOL_LEASE], name, O_RDONLY |
+		    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		/* An exclusive try: whoever gets it is the only one to bury it. */
+		li->alive = flock(fd, LOCK_EX | LOCK_NB) < 0;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    (size_t)st.st_size > LEASE_MAX) {
+			int e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (li->alive || st.st_nlink > 0)
+			break;
+		/* Unlinked since we opened it: its holder rewrote it (then the
+		 * name holds the new one) or let it go.  Look again. */
 		close(fd);
-		errno = e;
-		return -1;
-	}
-	/* An exclusive try: whoever gets it is the only one to bury it. */
-	li->alive = flock(fd, LOCK_EX | LOCK_NB) < 0;
-	if (!li->alive && fstat(fd, &st) == 0 && st.st_nlink == 0) {
-		/* Replaced (compaction) or removed since we opened it. */
-		close(fd);
-		errno = ENOENT;
-		return -1;
+		if (++tries == 8) {
+			errno = EAGAIN;
+			return -1;
+		}
 	}
 	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
 		close(fd);
 		return -1;
 	}
-	len = (size_t)pread(fd, text, (size_t)st.st_size, 0);
-	text[len == (size_t)-1 ? 0 : len] = '\0';
+	len = pread(fd, text, (size_t)st.st_size, 0);
+	text[len < 0 ? 0 : len] = '\0';
 	parse_header(text, li);
 	li->expired = li->alive && spool_lease_expired(sp, li);
 	li->jobs = replay(text, li->alive && !li->expired ? fn : NULL, arg);
@@ -275,6 +297,45 @@ spool_lease_judge(struct spool *sp, const char *name,
 		return -2;
 	}
 	return fd;
+}
+
+struct find {
+	const char *id;
+	int found;
+};
+
+static void
+find_id(const char *id, void *arg)
+{
+	struct find *f = arg;
+
+	if (strcmp(id, f->id) == 0)
+		f->found = 1;
+}
+
+int
+spool_lease_held_elsewhere(struct spool *sp, const char *id)
+{
+	struct spool_lease_info li;
+	struct find f = { id, 0 };
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((fd = openat(sp->dir[SPOOL_LEASE], ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (!f.found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strcmp(de->d_name, sp->owner) == 0)
+			continue;
+		if ((fd = spool_lease_judge(sp, de->d_name, &li, find_id, &f)) >= 0)
+			close(fd);	/* dead: not holding anything */
+	}
+	closedir(d);
+	return f.found;
 }
 
 void

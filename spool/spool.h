@@ -256,7 +256,9 @@ int spool_job_open(struct spool_consumer *c, const struct spool_job *job,
 
 /* Finish a claimed job.  status describes the last run ("exit 1",
  * "signal 9", "timeout"), reason is free text (the stderr tail).  retry
- * buries the job instead when it has used its attempts. */
+ * buries the job instead when it has used its attempts, and then returns 1.
+ * ENOENT: the job was taken from us meanwhile (cancelled, or recovered
+ * while we were stopped past our lease's ttl); it is forgotten. */
 int spool_job_complete(struct spool_consumer *c, struct spool_job *job);
 int spool_job_retry(struct spool_consumer *c, struct spool_job *job,
     const char *status, const char *reason);
@@ -279,9 +281,10 @@ char *spool_time_format(int64_t ms, char *buf, size_t size);
 /* Jobs in each state (SPOOL_TMP too) by reading the directories alone:
  * nothing is opened or stat'ed, so it stays cheap on a million jobs. */
 int spool_count(struct spool *sp, long counts[SPOOL_NSTATES]);
-/* The job of state st submitted first: 1 with id and *submitted (ms)
- * filled, 0 when the state is empty.  Reads the time out of spoolsubmit's
- * IDs; stats only the names it did not make. */
+/* The job of state st submitted first, in id and *submitted (ms), filled
+ * when the state is not empty.  Returns the number of jobs in the state:
+ * one pass over the directory gives both.  Reads the time out of
+ * spoolsubmit's IDs; stats only the names it did not make. */
 int spool_oldest(struct spool *sp, int st, char id[SPOOL_ID_MAX + 1],
     int64_t *submitted);
 
