@@ -476,9 +476,9 @@ being_written(int dirfd, const char *name)
 
 /*
  * Is new/NAME a complete regular file?  A name from a scan may be a file
- * still being written in place (cp job spool/new/): if it is open for
- * writing, or (when that cannot be told) changed within opts.settle, look
- * again later; its IN_CLOSE_WRITE will also bring it back.
+ * still being written in place (cp job spool/new/), however old: if it is
+ * open for writing, or (when that cannot be told) changed within
+ * opts.settle, leave it; its IN_CLOSE_WRITE brings it back.
  */
 static int
 claimable(struct spool_consumer *c, const char *name, unsigned flags)
@@ -497,10 +497,19 @@ claimable(struct spool_consumer *c, const char *name, unsigned flags)
 		reject(c, name, type_name(st.st_mode));
 		return 0;
 	}
+	if (!(flags & SCANNED))
+		return 1;	/* its close or rename woke us: complete */
+	switch (being_written(c->sp->dir[SPOOL_QUEUED], name)) {
+	case 0:
+		return 1;
+	case 1:		/* its IN_CLOSE_WRITE will bring it back */
+		return 0;
+	}
+	/* Cannot tell (not our file, no CAP_LEASE): trust it once it has
+	 * been left alone for opts.settle. */
 	age = spool_now() - ((int64_t)st.st_mtim.tv_sec * 1000 +
 	    st.st_mtim.tv_nsec / 1000000);
-	if ((flags & SCANNED) && age < c->o.settle &&
-	    being_written(c->sp->dir[SPOOL_QUEUED], name) != 0) {
+	if (age < c->o.settle) {
 		int64_t at = spool_mono() + c->o.settle - age;
 		if (!c->rescan_at || at < c->rescan_at)
 			c->rescan_at = at;

@@ -131,9 +131,11 @@ int spool_submit_add(struct spool_submit *s, const void *buf, size_t len,
 int spool_submit_add_fd(struct spool_submit *s, int fd,
     char id[SPOOL_ID_MAX + 1]);
 /* Make every added job durable and queued, in the order added.  *queued
- * tells how many of them are (all, on success); on failure the first
- * *queued are durable and queued, the rest removed from tmp/.  Either way
- * the batch is empty afterwards. */
+ * tells how many of them are (all, on success).  On failure the first
+ * *queued are durable and queued; the rest are not acknowledged: removed
+ * from tmp/, except those already renamed into new/ when the sync of new/
+ * failed, which may still run (delivery is at least once).  Either way the
+ * batch is empty afterwards. */
 int spool_submit_commit(struct spool_submit *s, size_t *queued);
 size_t spool_submit_pending(const struct spool_submit *s);
 /* The IDs queued by the last commit, i < *queued; valid until the next add. */

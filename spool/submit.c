@@ -213,7 +213,8 @@ spool_submit_commit(struct spool_submit *s, size_t *queued)
 		if (spool_job_move(sp, s->p[i].id, SPOOL_TMP, a) < 0)
 			break;
 	e = errno;
-	/* Then the directory: only now are the renamed jobs acknowledged. */
+	/* Then the directory: only now are the renamed jobs acknowledged.  If
+	 * this sync fails they are in new/ unacknowledged, and may run. */
 	if (spool_batch_commit(sp) < 0) {
 		e = errno;
 		discard(s, i);
