@@ -66,6 +66,11 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(TEST_OBJ) $(B)/libspool.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# The fuzz targets replayed on their seeds and kept crashers (make check);
+# the supervisor-state target uses spoolstat's output helpers.
+$(B)/tests/unit/test_fuzz_regress.o: $(wildcard tests/reliability/fuzz/*.[ch])
+$(B)/tests/test_fuzz_regress: $(B)/tools/stat_info.o $(B)/tools/stat_out.o $(CLI_OBJ)
+
 deps:
 	@sh tests/deps.sh
 

@@ -219,6 +219,8 @@ replay(const char *text, void (*fn)(const char *, void *), void *arg)
 			continue;
 		memcpy(id, p + 1, len - 1);
 		id[len - 1] = '\0';
+		if (!spool_id_valid(id))
+			continue;	/* no claim ever wrote it: damage */
 		if (*p == '+') {
 			if (spool_set_add(&held, id, "") < 0) {
 				spool_set_free(&held);

@@ -13,6 +13,7 @@
  * shown as a table; keys we do not know are shown as they are.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,9 +162,23 @@ alive(const char *pid)
 {
 	long n = strtol(pid, NULL, 10);
 
-	if (n <= 0)
+	if (n <= 0 || n > INT_MAX)	/* kill(2) takes an int: no wrapping */
 		return "-";
 	return kill((pid_t)n, 0) == 0 || errno == EPERM ? "alive" : "gone";
+}
+
+/* A count or pid from the file as it is when it is one; the file is text
+ * anybody with access to run/ may have written, and goes to a terminal. */
+static const char *
+number(const char *s)
+{
+	const char *p;
+
+	if (strcmp(s, "-") == 0)
+		return s;
+	for (p = s; *p >= '0' && *p <= '9'; p++)
+		;
+	return p > s && *p == '\0' ? s : "?";
 }
 
 static const char *
@@ -192,7 +207,7 @@ supervisor_print(struct spool *sp, FILE *f, const char *indent)
 		    word(line, "pid", pid, sizeof(pid))) {
 			if (!word(line, "started", started, sizeof(started)))
 				strcpy(started, "0");
-			fprintf(f, "supervisor: pid %s, %s, up %s\n", pid,
+			fprintf(f, "supervisor: pid %s, %s, up %s\n", number(pid),
 			    strcmp(alive(pid), "gone") ? "running" :
 			    "NOT RUNNING (stale state file)",
 			    uptime(started, up, sizeof(up)));
@@ -207,8 +222,10 @@ supervisor_print(struct spool *sp, FILE *f, const char *indent)
 				strcpy(restarts, "-");
 			if (!word(line, "last_exit", last, sizeof(last)))
 				strcpy(last, "-");
-			fprintf(f, "%s%-20s %8s %6s %10s %8s  ", indent, name, pid,
-			    alive(pid), uptime(started, up, sizeof(up)), restarts);
+			fputs(indent, f);
+			out_name_padded(f, name, 20);
+			fprintf(f, " %8s %6s %10s %8s  ", number(pid), alive(pid),
+			    uptime(started, up, sizeof(up)), number(restarts));
 			out_name(f, last);
 			putc('\n', f);
 		} else if (*line) {
@@ -218,6 +235,21 @@ supervisor_print(struct spool *sp, FILE *f, const char *indent)
 		}
 	}
 	free(text);
+}
+
+/* A JSON integer as written: strtoll would also take "+5", " 5", "007". */
+static int
+json_int(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		return s[1] == '\0';
+	if (*s < '1' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return *s == '\0';
 }
 
 /* One line as a JSON object: every key=value word; numbers stay numbers,
@@ -239,7 +271,7 @@ line_json(FILE *f, char *line)
 		strtoll(eq, &end, 10);
 		if (strcmp(w, "started") == 0 && *eq && !*end)
 			fprintf(f, "%lld", strtoll(eq, NULL, 10) / 1000);
-		else if (*eq && !*end && strlen(eq) < 16)
+		else if (json_int(eq) && strlen(eq) < 16)
 			fputs(eq, f);
 		else
 			out_json(f, eq);
