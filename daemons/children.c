@@ -184,12 +184,15 @@ fail:
 	return -1;
 }
 
+/* SIGTERM and SIGHUP go to the child alone: a handler that spoold has
+ * just forked is in spoold's group until it runs setpgid, and would die
+ * of a stop meant for spoold.  SIGKILL takes the whole group. */
 void
 child_signal(struct child *c, int sig)
 {
 	if (c->pid <= 0)
 		return;
-	if (kill(-c->pid, sig) < 0)
+	if (sig != SIGKILL || kill(-c->pid, sig) < 0)
 		kill(c->pid, sig);
 }
 

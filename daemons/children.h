@@ -54,7 +54,7 @@ struct child *child_new(enum child_kind kind, int index, char **argv);
 void child_free(struct child *c);
 /* Fork and exec it; 0, or -1 with errno (fork or pipe failed). */
 int child_spawn(struct child *c, const struct launch *l);
-/* Signal its process group (a consumer's leftovers too). */
+/* Signal it; SIGKILL its process group (a consumer's leftovers too). */
 void child_signal(struct child *c, int sig);
 /* The delay before the restart that follows this exit, in ms: min after a
  * stable run, doubled for each quick exit in a row, capped at max. */
