@@ -48,19 +48,28 @@ spool_id_valid(const char *id)
 	return 1;
 }
 
+/* Digits only: strtoll would also take a sign or leading blanks. */
+static int64_t
+digits(const char *p, int n)
+{
+	int64_t v = 0;
+
+	for (; n > 0; n--, p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
 int64_t
 spool_id_time(const char *id)
 {
-	char *end;
-	long long s, ns;
+	int64_t s, ns;
 
 	if (strlen(id) < 21 || id[10] != '.' || id[20] != '.')
 		return -1;
-	s = strtoll(id, &end, 10);
-	if (end != id + 10)
+	if ((s = digits(id, 10)) < 0 || (ns = digits(id + 11, 9)) < 0)
 		return -1;
-	ns = strtoll(id + 11, &end, 10);
-	if (end != id + 20)
-		return -1;
-	return (int64_t)s * 1000 + ns / 1000000;
+	return s * 1000 + ns / 1000000;
 }

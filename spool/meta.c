@@ -73,6 +73,32 @@ spool_escape(const char *s, char *buf, size_t size)
 	return buf;
 }
 
+/* The end of a value that starts at p: past its closing quote, or at the
+ * blank or newline that ends a bare one. */
+static const char *
+value_end(const char *p)
+{
+	if (*p != '"')
+		return p + strcspn(p, " \n");
+	for (p++; *p && *p != '"' && *p != '\n'; p++)
+		if (*p == '\\' && p[1] && p[1] != '\n')
+			p++;
+	return *p == '"' ? p + 1 : p;
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * The fields of a line are the words after its time and event, up to the
+ * end of the line.  A quoted value is stepped over whole, so that text in
+ * it (an error="... status=0" from a handler, a note) is never taken for a
+ * field, and a field of the next line is never one of this line.
+ */
 int
 spool_meta_field(const char *line, const char *key, char *out, size_t size)
 {
@@ -82,11 +108,17 @@ spool_meta_field(const char *line, const char *key, char *out, size_t size)
 	if (size == 0 || klen == 0)
 		return 0;
 	for (;;) {
-		if ((p = strstr(p, key)) == NULL)
+		p += strcspn(p, " =\"\n");	/* the end of the name */
+		if (*p == '=')
+			p = value_end(p + 1);
+		else if (*p == '"')
+			p = value_end(p);
+		if (*p != ' ')
 			return 0;
-		if (p > line && p[-1] == ' ' && p[klen] == '=')
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=')
 			break;
-		p += klen;
 	}
 	p += klen + 1;
 	if (*p != '"') {
@@ -97,15 +129,14 @@ spool_meta_field(const char *line, const char *key, char *out, size_t size)
 	}
 	for (p++; *p && *p != '"' && *p != '\n' && n + 1 < size; p++) {
 		char c = *p;
-		if (c == '\\' && p[1]) {
+		if (c == '\\' && p[1] && p[1] != '\n') {
 			c = *++p;
 			if (c == 'n')
 				c = '\n';
 			else if (c == 't')
 				c = '\t';
-			else if (c == 'x' && p[1] && p[2]) {
-				char hex[3] = { p[1], p[2], 0 };
-				c = (char)strtol(hex, NULL, 16);
+			else if (c == 'x' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+				c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
 				p += 2;
 			}
 		}
@@ -147,7 +178,8 @@ scan_line(const char *line, struct spool_meta *m)
 	event[n] = '\0';
 	m->last_time = parse_time(line);
 	if (strcmp(event, "retry") == 0 || strcmp(event, "recover") == 0 ||
-	    (strcmp(event, "dead") == 0 && strstr(line, " attempt=")))
+	    (strcmp(event, "dead") == 0 &&
+	    spool_meta_field(line, "attempt", by, sizeof(by))))
 		m->attempts++;
 	if (strcmp(event, "requeue") == 0) {
 		m->attempts = 0;
