@@ -169,11 +169,13 @@ check_leases(struct check *c, int64_t t0)
 			    (long long)((spool_now() - li.renewed) / 1000),
 			    li.jobs) < 0)
 				return -1;
-		} else if (fd == -1 && errno != ENOENT &&
-		    add(c, SPOOL_CHECK_STRAY, SPOOL_LEASE, name, "%s",
-		    errno == EFBIG ? "too big for a lease" :
-		    "not a regular file") < 0)
-			return -1;
+		} else if (fd == -1 && (errno == EINVAL || errno == EFBIG)) {
+			if (add(c, SPOOL_CHECK_STRAY, SPOOL_LEASE, name, "%s",
+			    errno == EFBIG ? "too big for a lease" :
+			    "not a regular file") < 0)
+				return -1;
+		} else if (fd == -1 && errno != ENOENT)
+			return -1;	/* cannot tell: say so, guess nothing */
 	}
 	for (i = 0; i < c->cur.n; i++) {
 		if (spool_set_get(&c->live, c->cur.v[i]) ||

@@ -313,6 +313,9 @@ int spool_job_info(struct spool *sp, int st, const char *id, unsigned what,
  * spoolsubmit's IDs); free with spool_names_sorted_free. */
 int spool_names_sorted(struct spool *sp, int st, char ***names, size_t *n);
 void spool_names_sorted_free(char **names, size_t n);
+/* The IDs that have a history (meta/), sorted: a listing of many jobs
+ * reads only the histories that exist. */
+int spool_meta_names(struct spool *sp, char ***names, size_t *n);
 /* run/NAME (the supervisor's state file), malloc'ed and NUL-terminated. */
 char *spool_run_read(struct spool *sp, const char *name, size_t *len);
 

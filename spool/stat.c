@@ -91,18 +91,19 @@ spool_oldest(struct spool *sp, int st, char id[SPOOL_ID_MAX + 1],
     int64_t *submitted)
 {
 	struct oldest o = { .sp = sp, .st = st };
+	int n;
 
 	if ((unsigned)st >= SPOOL_NSTATES) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (spool_list(sp, st, oldest_one, &o) < 0)
+	if ((n = spool_list(sp, st, oldest_one, &o)) < 0)
 		return -1;
-	if (!o.found)
-		return 0;
-	snprintf(id, SPOOL_ID_MAX + 1, "%s", o.id);
-	*submitted = o.t;
-	return 1;
+	if (o.found) {
+		snprintf(id, SPOOL_ID_MAX + 1, "%s", o.id);
+		*submitted = o.t;
+	}
+	return n;
 }
 
 int
@@ -169,19 +170,15 @@ cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int
-spool_names_sorted(struct spool *sp, int st, char ***names, size_t *n)
+static int
+names_sorted(struct spool *sp, int dir, char ***names, size_t *n)
 {
 	struct spool_names l = { 0 };
 	int e;
 
 	*names = NULL;
 	*n = 0;
-	if ((unsigned)st >= SPOOL_NSTATES) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (spool_list(sp, st, add_name, &l) < 0) {
+	if (spool_list(sp, dir, add_name, &l) < 0) {
 		e = errno;
 		spool_names_free(&l);
 		errno = e;
@@ -192,6 +189,24 @@ spool_names_sorted(struct spool *sp, int st, char ***names, size_t *n)
 	*names = l.v;
 	*n = l.n;
 	return 0;
+}
+
+int
+spool_names_sorted(struct spool *sp, int st, char ***names, size_t *n)
+{
+	if ((unsigned)st >= SPOOL_NSTATES) {
+		*names = NULL;
+		*n = 0;
+		errno = EINVAL;
+		return -1;
+	}
+	return names_sorted(sp, st, names, n);
+}
+
+int
+spool_meta_names(struct spool *sp, char ***names, size_t *n)
+{
+	return names_sorted(sp, SPOOL_META, names, n);
 }
 
 void

@@ -38,14 +38,18 @@ struct summary {
 static void
 summary_load(struct spool *sp, struct summary *s)
 {
-	int n;
+	int n, st;
 
 	memset(s, 0, sizeof(*s));
-	if (spool_count(sp, s->n) < 0)
-		cli_die_errno("unable to count the jobs of %s", spool_path(sp));
-	if ((s->has_oldest = spool_oldest(sp, SPOOL_QUEUED, s->oldest_id,
-	    &s->oldest)) < 0)
-		cli_die_errno("unable to read %s/new", spool_path(sp));
+	/* One pass over each directory; new/ gives its oldest job too. */
+	for (st = 0; st < SPOOL_NSTATES; st++) {
+		s->n[st] = st == SPOOL_QUEUED ? spool_oldest(sp, st, s->oldest_id,
+		    &s->oldest) : spool_list(sp, st, NULL, NULL);
+		if (s->n[st] < 0)
+			cli_die_errno("unable to read %s/%s", spool_path(sp),
+			    spool_state_dir(st));
+	}
+	s->has_oldest = s->n[SPOOL_QUEUED] > 0;
 	if ((n = spool_lease_list(sp, NULL, 0)) < 0)
 		cli_die_errno("unable to read the leases of %s", spool_path(sp));
 	if (n > 0 && (s->li = calloc((size_t)n, sizeof(*s->li))) == NULL)

@@ -29,6 +29,8 @@ struct ls {
 	int states[SPOOL_NSTATES];
 	int nstates;
 	struct owners owners;
+	char **meta;		/* IDs with a history, sorted */
+	size_t nmeta;
 	int width;
 	int64_t now;
 	long shown;
@@ -149,6 +151,12 @@ print_line(const struct ls *l, const struct spool_job_info *ji, int attempts,
 	puts(elen > 72 || e[elen] ? "..." : "");
 }
 
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void
 one(struct ls *l, int st, const char *name)
 {
@@ -158,16 +166,21 @@ one(struct ls *l, int st, const char *name)
 	unsigned what = 0;
 	int attempts;
 
+	ji.meta.attempts = 0;
 	if (!l->ids && !l->count)
 		what = SPOOL_INFO_STAT | SPOOL_INFO_META;
 	else if (l->attempts >= 0)
 		what = SPOOL_INFO_META;
-	if ((what || l->older >= 0 || l->younger >= 0) &&
+	/* Most jobs have no history (a first run that succeeds writes
+	 * none): look only for those that have one. */
+	if ((what & SPOOL_INFO_META) && bsearch(&name, l->meta, l->nmeta,
+	    sizeof(*l->meta), cmp_name) == NULL)
+		what &= ~(unsigned)SPOOL_INFO_META;
+	if ((what || l->older >= 0 || l->younger >= 0 || l->attempts >= 0) &&
 	    spool_job_info(l->sp, st, name, what, &ji) < 0)
 		return;		/* moved since it was listed */
 	/* The run in progress counts: SPOOL_ATTEMPT is 1 on the first run. */
-	attempts = what & SPOOL_INFO_META ?
-	    ji.meta.attempts + (st == SPOOL_RUNNING) : 0;
+	attempts = ji.meta.attempts + (st == SPOOL_RUNNING);
 	if ((l->older >= 0 && l->now - ji.submitted < l->older) ||
 	    (l->younger >= 0 && l->now - ji.submitted >= l->younger) ||
 	    (l->attempts >= 0 && attempts < l->attempts))
@@ -222,6 +235,9 @@ stat_ls(struct spool *sp, int argc, char **argv, int json)
 			if ((w = out_name_width(names[i][j])) > l.width)
 				l.width = w > 64 ? 64 : w;
 	}
+	if ((l.attempts >= 0 || (!l.ids && !l.count)) &&
+	    spool_meta_names(sp, &l.meta, &l.nmeta) < 0)
+		cli_die_errno("unable to read %s/meta", spool_path(sp));
 	if (running && !l.ids && !l.count && owners_load(sp, &l.owners) < 0)
 		cli_die_errno("unable to read the leases of %s", spool_path(sp));
 	if (!l.ids && !l.count && !l.json) {
@@ -237,6 +253,7 @@ stat_ls(struct spool *sp, int argc, char **argv, int json)
 	if (l.count)
 		printf("%ld\n", l.shown);
 	owners_free(&l.owners);
+	spool_names_sorted_free(l.meta, l.nmeta);
 	free(l.glob);
 	return 0;
 }

@@ -65,6 +65,11 @@ escape(FILE *f, const char *s, size_t len, int keep_lines)
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	size_t n;
 
+	/* The common case, a name of plain ASCII, in one piece. */
+	for (n = 0; n < len && p[n] >= 0x20 && p[n] < 0x7f && p[n] != '\\'; n++)
+		;
+	fwrite(p, 1, n, f);
+	p += n;
 	while (p < end) {
 		if (*p >= 0x20 && *p < 0x7f) {
 			if (*p == '\\' && !keep_lines)

@@ -232,9 +232,12 @@ draw(struct view *v)
 		v->rows = ws.ws_row;
 		v->cols = ws.ws_col;
 	}
-	if (spool_count(v->sp, cnt) < 0)
-		cli_die_errno("unable to count the jobs of %s", spool_path(v->sp));
-	has = spool_oldest(v->sp, SPOOL_QUEUED, id, &oldest);
+	for (st = 0; st < SPOOL_NSTATES; st++)
+		if ((cnt[st] = st == SPOOL_QUEUED ? spool_oldest(v->sp, st, id,
+		    &oldest) : spool_list(v->sp, st, NULL, NULL)) < 0)
+			cli_die_errno("unable to read %s/%s", spool_path(v->sp),
+			    spool_state_dir(st));
+	has = cnt[SPOOL_QUEUED] > 0;
 	rates(v);
 	nli = spool_lease_list(v->sp, NULL, 0);
 	if ((v->f = open_memstream(&frame, &len)) == NULL)
