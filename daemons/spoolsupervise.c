@@ -39,7 +39,9 @@ static const char usage[] = "spoolsupervise [-n] -c FILE [-d DIR]";
 struct super s;
 
 /* Deadlines and periods, ms. */
-#define RECOVER_AGAIN	10	/* a recovery saw a claim in flight */
+#define RECOVER_AGAIN	5	/* a recovery saw a claim in flight: once
+				 * the coarse clock ticked (4 ms at HZ=250),
+				 * the next pass can judge it */
 #define SWEEP_EVERY	1000	/* look for orphans and dead leases */
 #define ORPHAN_AGAIN	50	/* after a consumer died */
 #define TMP_AGE		3600000	/* stale tmp files, removed at start */
