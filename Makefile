@@ -98,8 +98,10 @@ install: all $(B)/libspool.so
 	install -m 644 spool/spool.h spool/config.h $(DESTDIR)$(INCDIR)/spool
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
 		etc/spool.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/spool.pc
-	for m in man/*.[1358]; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}; done
-	install -m 644 etc/*.service $(DESTDIR)$(UNITDIR)
+	for m in man/*.[1358]; do [ ! -f $$m ] || \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.} || exit 1; done
+	for u in etc/*.service; do \
+		sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
 
 clean:
 	rm -rf build build-san bin var

@@ -389,7 +389,8 @@ main(int argc, char **argv)
 	    spooldir : NULL;
 	setup_signals();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		cli_die_errno("unable to become a child subreaper");
+		cli_die(EX_OSERR, "unable to become a child subreaper: %s",
+		    strerror(errno));
 	s.sp = cli_spool_open(spooldir, s.cf.durable ? 0 : SPOOL_NOSYNC);
 	lock_spool(spooldir);
 	s.started = spool_now();

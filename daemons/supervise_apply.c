@@ -6,8 +6,9 @@
  * A child that dies is started again after child_backoff()'s delay, except
  * a producer that exited 0 (its jobs are submitted: it is done) and a child
  * being stopped.  Stopping is SIGTERM, then SIGKILL after a grace: 5 s for
- * a producer, consumer.grace + 5 s for a consumer, which itself gives its
- * handlers consumer.grace and returns their jobs.
+ * a producer, 2 x consumer.grace + 5 s for a consumer, which itself gives
+ * its handlers consumer.grace, then SIGTERM and consumer.grace again, and
+ * returns their jobs.
  *
  * Consumers are consumer.1 to consumer.N: growing starts the missing ones,
  * shrinking stops the highest, and a consumer stopped so returns its jobs
@@ -30,7 +31,7 @@
 #include "supervise.h"
 
 #define PRODUCER_GRACE	5000	/* SIGTERM to SIGKILL for a producer, ms */
-#define CONSUMER_MARGIN	5000	/* added to consumer.grace for a consumer */
+#define CONSUMER_MARGIN	5000	/* added to 2 x consumer.grace, ms */
 
 void
 super_start(struct child *c)
@@ -52,7 +53,7 @@ void
 super_retire(struct child *c)
 {
 	int64_t grace = c->kind == CHILD_PRODUCER ? PRODUCER_GRACE :
-	    s.cf.consumer.grace + CONSUMER_MARGIN;
+	    2 * s.cf.consumer.grace + CONSUMER_MARGIN;
 
 	c->retire = 1;
 	c->restart_at = c->hup_at = 0;

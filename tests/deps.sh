@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/deps.sh - install the Debian packages the build and the tests need,
 # when run as root; otherwise say which are missing.
-pkgs="build-essential libinotifytools0-dev libyaml-dev libcmocka-dev valgrind mandoc python3"
+pkgs="build-essential libinotifytools0-dev libyaml-dev libcmocka-dev valgrind mandoc python3 pkg-config"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
