@@ -55,22 +55,34 @@ mkdir_p(const char *path)
 int
 spool_init(const char *path)
 {
-	int root, i, made = 0, e;
+	int root, up, i, e;
 
 	if (mkdir_p(path) < 0)
 		return -1;
 	root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -1;
-	for (i = 0; i < SPOOL_NDIRS; i++) {
-		if (spool_sys.mkdirat(root, dirnames[i], 0755) == 0)
-			made = 1;
-		else if (errno != EEXIST)
+	for (i = 0; i < SPOOL_NDIRS; i++)
+		if (spool_sys.mkdirat(root, dirnames[i], 0755) < 0 &&
+		    errno != EEXIST)
+			goto fail;
+	/*
+	 * The new entries must survive a crash right after init says ok: the
+	 * directories in the spool, and the spool in its parent.  Synced every
+	 * time, not only when this call made them: an earlier init may have
+	 * made them and then failed to sync.  A parent we may not open is
+	 * not ours to sync.
+	 */
+	if (spool_sys.fsync(root) < 0)
+		goto fail;
+	if ((up = openat(root, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		i = spool_sys.fsync(up);
+		e = errno;
+		close(up);
+		errno = e;
+		if (i < 0)
 			goto fail;
 	}
-	/* The new entries must survive a crash right after init says ok. */
-	if (made && spool_sys.fsync(root) < 0)
-		goto fail;
 	close(root);
 	return 0;
 fail:
