@@ -397,10 +397,12 @@ main(int argc, char **argv)
 	/* Whatever a previous supervisor's consumers held comes back now. */
 	if (spool_recover(s.sp, TMP_AGE, &r) < 0)
 		cli_die_errno("unable to recover %s", spooldir);
+	if (r.busy)
+		s.recover_at = spool_mono() + RECOVER_AGAIN;
 	launch_init(&s.launch, s.conf, s.dir);
 	cli_log("start", "spool=%s consumers=%d producers=%d recovered=%d "
-	    "spoold=%s", esc(spooldir), s.cf.supervise.consumers,
-	    s.cf.supervise.nproducers, r.jobs, esc(s.launch.spoold));
+	    "busy=%d spoold=%s", esc(spooldir), s.cf.supervise.consumers,
+	    s.cf.supervise.nproducers, r.jobs, r.busy, esc(s.launch.spoold));
 	super_apply();
 	s.dirty = 1;
 	cli_notify("READY=1");

@@ -39,14 +39,13 @@ job=$(tr '\0' '\n' <"/proc/$script/environ" | sed -n 's/^SPOOL_JOB_ID=//p')
 kill -9 "$c1"
 check "a consumer killed with -9 has its job back in the queue at once" \
     wait_for 1 grep -qs "recover by=" "$SP/meta/$job"
-check "... the dead lease named in the job's history" \
-    grep -q "recover by=.* lease=.*:$c1" "$SP/meta/$job"
 check "... and it is restarted" wait_for 5 eval 'up consumer.1 && [ "$(field consumer.1 pid)" != "$c1" ]'
 # Its handler died with it (PR_SET_PDEATHSIG); the handler's own child was
 # reparented to the supervisor, which killed it.
 check "... and what its handler started is killed" \
     wait_for 5 eval 'dead "$script" && dead "$orphan"'
-check "the supervisor logged the recovery" grep -q "event=recover why=exit jobs=1" "$T/log"
+check "the supervisor logged the recovery" \
+    grep -q "prog=spoolsupervise .*event=recover .*jobs=[1-9]" "$T/log"
 
 stop_super
 check "SIGTERM stops it all with exit 0" is "$RC" 0
@@ -68,12 +67,18 @@ wait "$SUP" 2>/dev/null
 check "kill -9 of the supervisor leaves no process behind" \
     wait_for 5 none_left || show_left
 check "... and its consumers' jobs in cur/" is "$(count cur)" 2
+held=$(ls "$SP/cur")
 
 # A new supervisor returns them to the queue before it starts anything.
 : >"$T/log"
 start_super "$T/c.yaml" || nok "supervisor started a third time"
-check "a restarted supervisor recovers every job" \
-    grep -q "event=start .*recovered=2" "$T/log"
+# (A job claimed a moment ago may be judged on the next pass.)
+recovered() {
+	for j in $held; do
+		grep -q "recover by=[^ ]*:$SUP " "$SP/meta/$j" || return 1
+	done
+}
+check "a restarted supervisor recovers every job" wait_for 5 recovered
 stop_super
 check "it stops with exit 0" is "$RC" 0
 check "no job is lost" is "$(lost new cur done)" 0
