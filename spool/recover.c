@@ -160,17 +160,25 @@ spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 		goto out;
 	if ((deadfd = calloc(leases.n + 1, sizeof(*deadfd))) == NULL)
 		goto out;
+	for (i = 0; i < leases.n; i++)
+		deadfd[i] = -1;
 	for (i = 0; i < leases.n; i++) {
 		struct dead d = { &owners, leases.v[i] };
 		deadfd[i] = spool_lease_judge(sp, leases.v[i], &li, add_live,
 		    &live);
+		/* A lease we cannot read (EIO, EMFILE) may be alive: taking
+		 * the jobs it covers would run them twice.  Move nothing. */
+		if (deadfd[i] == -1 && errno != ENOENT) {
+			e = errno;
+			break;
+		}
 		if (deadfd[i] >= 0 || li.expired)
 			spool_lease_jobs(sp, leases.v[i], add_dead, &d);
 		if (deadfd[i] == -2 && li.expired)
 			r->expired++;
 	}
 	spool_batch_begin(sp);
-	for (i = 0; i < cur.n; i++) {
+	for (i = 0; i < cur.n && !e; i++) {
 		const struct spool_slot *o;
 		if (spool_set_get(&live, cur.v[i]))
 			continue;
@@ -181,10 +189,12 @@ spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 	}
 	if (spool_batch_commit(sp) < 0 && !e)
 		e = errno;
-	/* Only now, with every job of theirs back, may dead leases go. */
+	/* Only now, with every job of theirs back, may dead leases go; not
+	 * while a job is left for the next pass (busy), which may be theirs
+	 * and then comes back under its dead holder's name. */
 	for (i = 0; i < leases.n; i++)
 		if (deadfd[i] >= 0) {
-			if (!e) {
+			if (!e && !r->busy) {
 				spool_lease_bury(sp, leases.v[i], deadfd[i]);
 				r->leases++;
 			} else

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "testutil.h"
+#include "fault.h"
 #include "lease.h"
 
 static char *dir;
@@ -173,6 +174,39 @@ test_expired(void **state)
 	assert_int_equal(tu_count(sp, SPOOL_LEASE, 1), 0);
 }
 
+/* A lease that cannot be read (EMFILE, EIO) may be alive: recovery fails
+ * and moves nothing, rather than run its jobs a second time. */
+static void
+test_unreadable_lease(void **state)
+{
+	static const char *const ids[] = { "held" };
+	static const int errs[] = { EMFILE, EIO, ENFILE };
+	struct spool_recovery r;
+	size_t i;
+	pid_t pid;
+
+	(void)state;
+	tu_put(sp, SPOOL_QUEUED, "held", "H");
+	pid = holder(ids, 1, 60000);
+	tu_sleep_ms(150);	/* past the ctime guard */
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		fault_reset();
+		fault_arm(FAULT_OPENAT, 1, errs[i]);
+		assert_int_equal(spool_recover(sp, -1, &r), -1);
+		assert_int_equal(errno, errs[i]);
+		assert_true(fault_fired());
+		fault_reset();
+		assert_int_equal(r.jobs, 0);
+		assert_int_equal(tu_state(sp, "held"), SPOOL_RUNNING);
+		assert_int_equal(tu_count(sp, SPOOL_LEASE, 0), 1);
+	}
+	assert_int_equal(spool_recover(sp, -1, &r), 0);	/* readable: alive */
+	assert_int_equal(tu_state(sp, "held"), SPOOL_RUNNING);
+	kill_holder(pid);
+	r = recover_all(1);
+	assert_int_equal(r.jobs, 1);
+}
+
 /* In cur/ with no lease at all: returned, lease=none. */
 static void
 test_orphan_without_lease(void **state)
@@ -241,7 +275,7 @@ test_own_name(void **state)
 	    "ttl=60000\nrenewed=0 0\n+mine\n", sp->host, (long)getpid());
 	tu_put(sp, SPOOL_LEASE, spool_owner(sp), text);
 	tu_put(sp, SPOOL_RUNNING, "mine", "M");
-	tu_sleep_ms(20);
+	tu_sleep_ms(150);	/* past the ctime guard */
 	assert_int_equal(spool_lease_create(sp, &l, 60000), 0);
 	assert_int_equal(tu_state(sp, "mine"), SPOOL_QUEUED);
 	fd = openat(sp->dir[SPOOL_LEASE], spool_owner(sp), O_RDONLY);
@@ -321,6 +355,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_live_kept_dead_returned,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_lease, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_orphan_without_lease,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
