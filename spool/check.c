@@ -28,6 +28,7 @@
 #include "lease.h"
 
 #define META_SETTLE	60000	/* ms: a younger orphan history may be racing */
+#define TICK_NS		100000000LL	/* well over the coarse clock's tick */
 
 struct finding {
 	int problem, dir, other;
@@ -43,6 +44,7 @@ struct check {
 	struct spool_set jobs;	/* every job name -> its first state's name */
 	struct spool_set live;	/* running jobs that live leases cover */
 	struct spool_names cur, leases, meta, tmp;
+	int64_t *listed;	/* ctime of each cur/ job, after the listing */
 	int st;			/* the directory being listed */
 };
 
@@ -141,15 +143,42 @@ add_live(const char *id, void *arg)
 	spool_set_add(arg, id, "");
 }
 
-/* Leases first, then the running jobs none of them covers.  cur/ was
- * listed before the journals are read (as in recover.c), so a job claimed
- * meanwhile is in its holder's journal; one claimed again after a recovery
- * has a fresh ctime and is left alone. */
+/* cur/ID's ctime (ns), or -1 when it is not there. */
+static int64_t
+ctime_ns(struct spool *sp, const char *id)
+{
+	struct stat sb;
+
+	if (fstatat(sp->dir[SPOOL_RUNNING], id, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec;
+}
+
+static int
+cur_ctimes(struct check *c)
+{
+	size_t i;
+
+	if ((c->listed = calloc(c->cur.n + 1, sizeof(*c->listed))) == NULL)
+		return -1;
+	for (i = 0; i < c->cur.n; i++)
+		c->listed[i] = ctime_ns(c->sp, c->cur.v[i]);
+	return 0;
+}
+
+/*
+ * Leases first, then the running jobs none of them covers.  cur/ and the
+ * jobs' ctimes were taken before the journals are read (as in recover.c),
+ * so a job claimed meanwhile is in its holder's journal; one whose ctime
+ * changed since left cur/ and was claimed again, and one that entered cur/
+ * within a tick of our start may share a ctime with a second claim: both
+ * are left alone, as recovery leaves them.
+ */
 static int
 check_leases(struct check *c, int64_t t0)
 {
 	struct spool_lease_info li;
-	struct stat sb;
+	int64_t now;
 	size_t i;
 	int fd;
 
@@ -178,11 +207,11 @@ check_leases(struct check *c, int64_t t0)
 			return -1;	/* cannot tell: say so, guess nothing */
 	}
 	for (i = 0; i < c->cur.n; i++) {
-		if (spool_set_get(&c->live, c->cur.v[i]) ||
-		    fstatat(c->sp->dir[SPOOL_RUNNING], c->cur.v[i], &sb,
-		    AT_SYMLINK_NOFOLLOW) < 0 ||
-		    (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec >=
-		    t0)
+		if (spool_set_get(&c->live, c->cur.v[i]))
+			continue;
+		now = ctime_ns(c->sp, c->cur.v[i]);
+		if (now < 0 || now != c->listed[i] ||
+		    (now > t0 - TICK_NS && now < t0 + TICK_NS))
 			continue;
 		if (add(c, SPOOL_CHECK_ORPHAN_JOB, SPOOL_RUNNING, c->cur.v[i],
 		    "running, but no live lease holds it") < 0)
@@ -302,6 +331,7 @@ check_free(struct check *c)
 	spool_set_free(&c->jobs);
 	spool_set_free(&c->live);
 	spool_names_free(&c->cur);
+	free(c->listed);
 	spool_names_free(&c->leases);
 	spool_names_free(&c->meta);
 	spool_names_free(&c->tmp);
@@ -324,7 +354,8 @@ spool_check(struct spool *sp, int64_t tmp_age, int fix,
 	for (c.st = 0; c.st < SPOOL_NSTATES; c.st++)
 		if (c.st != SPOOL_TMP && spool_list(sp, c.st, see_job, &c) < 0)
 			goto fail;
-	if (check_leases(&c, t0) < 0 || check_files(&c, tmp_age) < 0)
+	if (cur_ctimes(&c) < 0 || check_leases(&c, t0) < 0 ||
+	    check_files(&c, tmp_age) < 0)
 		goto fail;
 	confirm_duplicates(&c);
 	if (fix)

@@ -232,7 +232,7 @@ parse(int argc, char **argv, const char *verb, struct opts *o)
 			o->repair = 1;
 		else if (opts && strcmp(verb, "requeue") == 0 &&
 		    (strcmp(a, "--dead") == 0 || strcmp(a, "--done") == 0))
-			*(a[2] == 'e' ? &o->dead : &o->done) = 1;
+			*(strcmp(a, "--dead") == 0 ? &o->dead : &o->done) = 1;
 		else if (opts && purge && v && strcmp(a, "--older-than") == 0)
 			o->older = cli_duration(a, argv[++i]);
 		else if (opts && !ids && !purge && v && strcmp(a, "--tmp-age") == 0)

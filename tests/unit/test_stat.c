@@ -266,7 +266,7 @@ static void
 damage(struct spool *sp)
 {
 	int64_t old = spool_now() - 3 * 86400000LL;
-	struct timespec pause = { 0, 20000000 };
+	struct timespec pause = { 0, 250000000 };
 
 	put(sp, SPOOL_QUEUED, "twice", "x");
 	put(sp, SPOOL_DONE, "twice", "x");
@@ -284,7 +284,8 @@ damage(struct spool *sp)
 	put(sp, SPOOL_LEASE, "h:999999", "host=h\npid=999999\nboot_id=\n"
 	    "started=1 x\nttl=60000\nrenewed=0000000000000000001 "
 	    "0000000000000000001\n+held-by-dead\n");
-	/* ctimes older than the check's start: not "claimed this instant". */
+	/* ctimes a tick older than the check's start: not "claimed this
+	 * instant", which the check and recovery leave for the next pass. */
 	nanosleep(&pause, NULL);
 }
 
