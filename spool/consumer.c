@@ -1,12 +1,16 @@
 /*
  * consumer.c - claiming jobs, oldest first, under a lease.
  *
- * The consumer keeps a bounded heap of the smallest names in new/ (filled
- * by a full scan at open, on inotify overflow, when the heap ran dry after
- * being truncated, and every opts.scan ms), fed in between by inotify:
- * IN_MOVED_TO (the tmp/ protocol) and IN_CLOSE_WRITE (a file written in
- * place, now closed).  A scanned name younger than opts.settle may still be
- * being written in place, so it is left for its close event or a later scan.
+ * The consumer indexes the lowest names in new/ in two parts: the K =
+ * opts.max_index lowest names of the last full scan (at open, on inotify
+ * overflow, when the index ran dry after being truncated, and every
+ * opts.scan ms), sorted in one compact arena and taken from the front; and
+ * a small heap of the names inotify brought in since: IN_MOVED_TO (the tmp/
+ * protocol) and IN_CLOSE_WRITE (a file written in place, now closed).  A
+ * claim takes the lower of the two fronts, so its cost does not grow with
+ * the queue; a queue deeper than K is read again once per K claims.  A
+ * scanned name younger than opts.settle may still be being written in
+ * place, so it is left for its close event or a later scan.
  *
  * Claim: check that new/ID is a regular file, "+ID" in the lease journal,
  * rename new/ID to cur/ID (losing the race to another consumer is ENOENT,
@@ -36,15 +40,21 @@
 #define RECOVER_CHECK	1000	/* ms between looks for dead leases */
 #define LOST_CHECK	250	/* ms between looks for jobs taken from us */
 #define TMP_AGE		(36LL * 3600 * 1000)	/* maildir's rule */
-#define SCANNED		1u	/* heap flag: name came from a scan */
+#define SCANNED		1u	/* name came from a scan */
+#define DEFERRED	2u	/* passed over for another consumer */
+#define HEAP_MAX	65536	/* names from inotify held beside a scan's */
 
 struct spool_consumer {
 	struct spool *sp;
 	struct spool_consumer_opts o;
 	struct spool_lease lease;
 	int fd;			/* inotify */
-	struct spool_heap queued, waiting;
-	int truncated;		/* the heaps hold only the smallest names */
+	struct spool_lowest scanned;	/* the lowest names of the last scan */
+	struct spool_heap queued;	/* names from inotify since */
+	struct spool_heap deferred;	/* passed over this turn */
+	int contended, skip, raced;	/* see spool_consumer_claim */
+	struct spool_heap waiting;
+	int truncated;		/* the index holds only the smallest names */
 	struct spool_names running;	/* the jobs we hold */
 	struct spool_names lost;	/* ours, gone from cur/ behind our back */
 	char *journal;			/* lease lines not yet written */
@@ -62,7 +72,7 @@ spool_consumer_defaults(struct spool_consumer_opts *o)
 	o->lease_ttl = 60000;
 	o->scan = 30000;
 	o->settle = 1000;
-	o->max_index = 65536;
+	o->max_index = 262144;	/* ~11 MB of names at most, ~14 MB to scan */
 }
 
 /*
@@ -139,19 +149,9 @@ static int
 push_queued(const char *name, unsigned char type, void *arg)
 {
 	struct spool_consumer *c = arg;
-	struct spool_heap *h = &c->queued;
-	struct spool_hent old;
 
 	(void)type;
-	if (h->n < c->o.max_index)
-		return spool_heap_push(h, name, 0, SCANNED);
-	/* Full: keep the smallest names (h is a max-heap during a scan). */
-	c->truncated = 1;
-	if (strcmp(name, spool_heap_top(h)->name) >= 0)
-		return 0;
-	old = spool_heap_pop(h);
-	free(old.name);
-	return spool_heap_push(h, name, 0, SCANNED);
+	return spool_lowest_offer(&c->scanned, name);
 }
 
 static int64_t
@@ -185,27 +185,21 @@ push_waiting(const char *name, unsigned char type, void *arg)
 static int
 scan(struct spool_consumer *c)
 {
-	struct spool_heap sel = { .max = 1 };
-	struct spool_hent e;
 	int rc;
 
 	c->truncated = 0;
 	spool_heap_clear(&c->waiting);
 	if (spool_list(c->sp, SPOOL_WAITING, push_waiting, c) < 0)
 		return -1;
-	/* Select the smallest names with a max-heap, then turn it over. */
-	spool_heap_free(&c->queued);
-	c->queued = sel;
+	/* The scan sees whatever inotify brought so far. */
+	spool_heap_clear(&c->queued);
+	spool_lowest_clear(&c->scanned);
+	c->scanned.k = c->o.max_index > 0 ? c->o.max_index : 1;
 	rc = spool_list(c->sp, SPOOL_QUEUED, push_queued, c);
-	sel = c->queued;
-	c->queued = (struct spool_heap){ .max = 0 };
-	while (sel.n > 0) {
-		e = spool_heap_pop(&sel);
-		if (spool_heap_push(&c->queued, e.name, 0, e.flags) < 0)
-			rc = -1;
-		free(e.name);
-	}
-	spool_heap_free(&sel);
+	if (spool_lowest_seal(&c->scanned) < 0)
+		rc = -1;
+	if (c->scanned.truncated)
+		c->truncated = 1;
 	c->next_scan = spool_mono() + c->o.scan;
 	return rc < 0 ? -1 : 0;
 }
@@ -226,6 +220,7 @@ spool_consumer_open(struct spool *sp, const struct spool_consumer_opts *o)
 		return NULL;
 	c->sp = sp;
 	c->o = *o;
+	spool_lowest_init(&c->scanned, o->max_index);
 	c->fd = -1;
 	c->lease.fd = -1;
 	c->rand = (unsigned)getpid() ^ (unsigned)spool_now();
@@ -255,7 +250,9 @@ spool_consumer_close(struct spool_consumer *c)
 	free(c->journal);
 	if (c->fd >= 0)
 		spool_watch_close(c->fd);
+	spool_lowest_free(&c->scanned);
 	spool_heap_free(&c->queued);
+	spool_heap_free(&c->deferred);
 	spool_heap_free(&c->waiting);
 	spool_names_free(&c->running);
 	spool_names_free(&c->lost);
@@ -300,7 +297,12 @@ on_event(struct spool_consumer *c, const struct spool_event *ev)
 		return;
 	switch (ev->dir) {
 	case SPOOL_QUEUED:
-		if (c->queued.n >= c->o.max_index)
+		/* Above the last scan's lowest: the next scan brings it in
+		 * its turn, after the older jobs that scan left out. */
+		if (c->scanned.truncated &&
+		    strcmp(ev->name, c->scanned.limit) > 0)
+			break;
+		if (c->queued.n >= c->o.max_index || c->queued.n >= HEAP_MAX)
 			c->truncated = 1;
 		else
 			spool_heap_push(&c->queued, ev->name, 0, 0);
@@ -327,6 +329,20 @@ find_lost(struct spool_consumer *c)
 		    faccessat(c->sp->dir[SPOOL_RUNNING], c->running.v[i], F_OK,
 		    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
 			spool_names_add(&c->lost, c->running.v[i]);
+}
+
+/* The names passed over for another consumer, which it may not have taken
+ * after all: back in the index, tried first. */
+static void
+undefer(struct spool_consumer *c)
+{
+	struct spool_hent e;
+
+	while (c->deferred.n > 0) {
+		e = spool_heap_pop(&c->deferred);
+		spool_heap_push(&c->queued, e.name, 0, e.flags);
+		free(e.name);
+	}
 }
 
 static void
@@ -365,6 +381,8 @@ spool_consumer_work(struct spool_consumer *c)
 	int64_t now, wall, next;
 
 	journal_compact(c, 0);
+	undefer(c);
+	c->contended = c->skip = 0;
 	while (spool_watch_next(&ev) > 0)
 		on_event(c, &ev);
 	now = spool_mono();
@@ -467,8 +485,8 @@ being_written(int dirfd, const char *name)
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if ((rc = fcntl(fd, F_SETLEASE, F_RDLCK)) == 0)
-		fcntl(fd, F_SETLEASE, F_UNLCK);
+	/* The close drops the lease: no F_UNLCK needed. */
+	rc = fcntl(fd, F_SETLEASE, F_RDLCK);
 	rc = rc == 0 ? 0 : errno == EAGAIN ? 1 : -1;
 	close(fd);
 	return rc;
@@ -491,8 +509,10 @@ claimable(struct spool_consumer *c, const char *name, unsigned flags)
 		return 0;
 	}
 	if (fstatat(c->sp->dir[SPOOL_QUEUED], name, &st,
-	    AT_SYMLINK_NOFOLLOW) < 0)
+	    AT_SYMLINK_NOFOLLOW) < 0) {
+		c->raced = errno == ENOENT;
 		return 0;	/* gone: claimed by another consumer */
+	}
 	if (!S_ISREG(st.st_mode)) {
 		reject(c, name, type_name(st.st_mode));
 		return 0;
@@ -540,6 +560,7 @@ claim_one(struct spool_consumer *c, const char *name, unsigned flags,
 		e = errno;
 		release(c, name);
 		errno = e;
+		c->raced = e == ENOENT;
 		return e == ENOENT ? 0 : -1;	/* ENOENT: lost the race */
 	}
 	job->claimed = spool_now();
@@ -563,22 +584,69 @@ claim_one(struct spool_consumer *c, const char *name, unsigned flags,
 	return 1;
 }
 
+/*
+ * Consumers that share a queue all know the same oldest names, and would
+ * all go for the same one, each time: one wins, the others lose a
+ * fstatat or a rename (and a journal line).  So a consumer that loses a
+ * race, knowing another one is at work right there, takes the next name and
+ * then every other one, and passes over the names in between, which the
+ * other takes: two consumers settle into claiming alternate names, without
+ * collisions.  The names passed over come back at the next turn, or as soon
+ * as nothing else is left, in case the other did not take them: none is
+ * lost, and the order is kept up to the names claimed at the same moment.
+ */
 int
 spool_consumer_claim(struct spool_consumer *c, struct spool_job *job)
 {
+	const struct spool_hent *top;
 	struct spool_hent e;
+	const char *low, *name;
+	unsigned flags;
 	int rc = 0, rescanned = 0;
 
-	for (;;) {
-		/* The index held only the oldest names: read on, once (the
-		 * oldest may all be unclaimable for now). */
-		if (c->queued.n == 0 && c->truncated && !rescanned++ &&
-		    scan(c) < 0)
-			return -1;
-		if (rc != 0 || c->queued.n == 0)
-			break;
-		e = spool_heap_pop(&c->queued);
-		rc = claim_one(c, e.name, e.flags, job);
+	while (rc == 0) {
+		low = spool_lowest_top(&c->scanned);
+		top = spool_heap_top(&c->queued);
+		if (!low && !top) {
+			if (c->deferred.n > 0) {
+				undefer(c);
+				continue;
+			}
+			/* The index held only the oldest names: read on,
+			 * once (the oldest may all be unclaimable for now). */
+			if (!c->truncated || rescanned++)
+				break;
+			if (scan(c) < 0)
+				return -1;
+			continue;
+		}
+		/* The lower of the two; a scanned name stays in the arena
+		 * until the next scan, which claim_one never starts. */
+		e.name = NULL;
+		if (low && (!top || strcmp(low, top->name) < 0)) {
+			spool_lowest_pop(&c->scanned);
+			name = low;
+			flags = SCANNED;
+		} else {
+			e = spool_heap_pop(&c->queued);
+			name = e.name;
+			flags = e.flags;
+		}
+		if (c->skip && !(flags & DEFERRED)) {
+			c->skip = 0;
+			if (spool_heap_push(&c->deferred, name, 0,
+			    flags | DEFERRED) == 0) {
+				free(e.name);
+				continue;
+			}
+		}
+		c->raced = 0;
+		rc = claim_one(c, name, flags, job);
+		if (c->raced && !(flags & DEFERRED)) {
+			c->contended = 1;
+			c->skip = 0;
+		} else if (rc == 1 && c->contended)
+			c->skip = 1;
 		free(e.name);
 	}
 	/* A job that failed to be claimed (full disk, I/O error) is still in

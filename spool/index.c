@@ -4,10 +4,14 @@
  * A binary heap of names keyed by (time, name): queued jobs all have key 0,
  * so they come out in name order, oldest first; waiting jobs are keyed by
  * their due time.  A max-heap (max = 1) selects the K smallest names of a
- * directory of any size in O(K) memory.  A string set answers "is this job
- * covered by a live lease" during recovery; a plain list holds the few jobs
- * a consumer runs.
+ * directory of any size in O(K) memory.  The consumer's scan uses the
+ * compact form instead (spool_lowest): the K lowest names in one arena with
+ * 4-byte offsets, picked by quickselect in linear time and then sorted, so
+ * that K can be large (fewer rescans of a deep queue) for little memory.
+ * A string set answers "is this job covered by a live lease" during
+ * recovery; a plain list holds the few jobs a consumer runs.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +103,198 @@ spool_heap_free(struct spool_heap *h)
 	free(h->v);
 	h->v = NULL;
 	h->cap = 0;
+}
+
+void
+spool_lowest_init(struct spool_lowest *l, size_t k)
+{
+	memset(l, 0, sizeof(*l));
+	l->k = k > 0 ? k : 1;
+}
+
+/* Offsets held before a prune: K and a quarter, so that a prune (linear in
+ * what it holds) comes at most once per K/4 names offered. */
+static size_t
+slack(size_t k)
+{
+	return k + k / 4 + 16;
+}
+
+static int
+cmp_name(const void *a, const void *b, void *arena)
+{
+	return strcmp((const char *)arena + *(const uint32_t *)a,
+	    (const char *)arena + *(const uint32_t *)b);
+}
+
+static int
+cmp_off(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Quickselect: the k lowest names into v[0..k), the highest of them last. */
+static void
+select_k(const char *a, uint32_t *v, long n, long k)
+{
+	long lo = 0, hi = n - 1, i, j, mid;
+	uint32_t p, t;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(a + v[mid], a + v[lo]) < 0)
+			t = v[mid], v[mid] = v[lo], v[lo] = t;
+		if (strcmp(a + v[hi], a + v[lo]) < 0)
+			t = v[hi], v[hi] = v[lo], v[lo] = t;
+		if (strcmp(a + v[hi], a + v[mid]) < 0)
+			t = v[hi], v[hi] = v[mid], v[mid] = t;
+		p = v[mid];
+		for (i = lo, j = hi; i <= j;) {
+			while (strcmp(a + v[i], a + p) < 0)
+				i++;
+			while (strcmp(a + v[j], a + p) > 0)
+				j--;
+			if (i <= j) {
+				t = v[i], v[i] = v[j], v[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k - 1 <= j)
+			hi = j;
+		else if (k - 1 >= i)
+			lo = i;
+		else
+			break;
+	}
+	/* v[k-1] is the k-th lowest only if the loop ended on it: make
+	 * sure, since it becomes the limit. */
+	for (i = 0, j = 0; i < k; i++)
+		if (strcmp(a + v[i], a + v[j]) > 0)
+			j = i;
+	t = v[j], v[j] = v[k - 1], v[k - 1] = t;
+}
+
+/* Keep the k lowest; move their names down over the dropped ones. */
+static int
+prune(struct spool_lowest *l)
+{
+	size_t i, len, at = 0;
+	char *limit;
+
+	select_k(l->arena, l->off, (long)l->n, (long)l->k);
+	if ((limit = strdup(l->arena + l->off[l->k - 1])) == NULL)
+		return -1;
+	free(l->limit);
+	l->limit = limit;
+	l->truncated = 1;
+	l->n = l->k;
+	/* In arena order, each name moves down or stays. */
+	qsort(l->off, l->n, sizeof(*l->off), cmp_off);
+	for (i = 0; i < l->n; i++) {
+		len = strlen(l->arena + l->off[i]) + 1;
+		memmove(l->arena + at, l->arena + l->off[i], len);
+		l->off[i] = (uint32_t)at;
+		at += len;
+	}
+	l->used = at;
+	return 0;
+}
+
+int
+spool_lowest_offer(struct spool_lowest *l, const char *name)
+{
+	size_t len = strlen(name) + 1, cap;
+	uint32_t *off;
+	char *arena;
+
+	if (l->limit && strcmp(name, l->limit) >= 0)
+		return 0;	/* not among the k lowest */
+	if (l->n == l->cap) {
+		if (l->cap >= slack(l->k)) {
+			if (prune(l) < 0)
+				return -1;
+			if (strcmp(name, l->limit) >= 0)
+				return 0;
+		} else {
+			cap = l->cap ? l->cap * 2 : 1024;
+			if (cap > slack(l->k))
+				cap = slack(l->k);
+			if ((off = realloc(l->off, cap * sizeof(*off))) == NULL)
+				return -1;
+			l->off = off;
+			l->cap = cap;
+		}
+	}
+	if (l->used + len > l->size) {
+		cap = l->size ? l->size * 2 : 65536;
+		while (cap < l->used + len)
+			cap *= 2;
+		if (cap > UINT32_MAX) {
+			errno = EOVERFLOW;
+			return -1;
+		}
+		if ((arena = realloc(l->arena, cap)) == NULL)
+			return -1;
+		l->arena = arena;
+		l->size = cap;
+	}
+	memcpy(l->arena + l->used, name, len);
+	l->off[l->n++] = (uint32_t)l->used;
+	l->used += len;
+	return 0;
+}
+
+int
+spool_lowest_seal(struct spool_lowest *l)
+{
+	char *arena;
+
+	if (l->n > l->k && prune(l) < 0)
+		return -1;
+	if (l->n > 1)
+		qsort_r(l->off, l->n, sizeof(*l->off), cmp_name, l->arena);
+	l->next = 0;
+	/* Give back what a big scan needed and the result does not. */
+	if (l->size > 65536 && l->used < l->size / 2 &&
+	    (arena = realloc(l->arena, l->used > 65536 ? l->used : 65536))) {
+		l->arena = arena;
+		l->size = l->used > 65536 ? l->used : 65536;
+	}
+	return 0;
+}
+
+const char *
+spool_lowest_top(const struct spool_lowest *l)
+{
+	return l->next < l->n ? l->arena + l->off[l->next] : NULL;
+}
+
+void
+spool_lowest_pop(struct spool_lowest *l)
+{
+	if (l->next < l->n)
+		l->next++;
+}
+
+void
+spool_lowest_clear(struct spool_lowest *l)
+{
+	free(l->limit);
+	l->limit = NULL;
+	l->truncated = 0;
+	l->n = l->next = l->used = 0;
+}
+
+void
+spool_lowest_free(struct spool_lowest *l)
+{
+	spool_lowest_clear(l);
+	free(l->arena);
+	free(l->off);
+	spool_lowest_init(l, l->k);
 }
 
 static size_t

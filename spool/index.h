@@ -27,6 +27,35 @@ struct spool_hent spool_heap_pop(struct spool_heap *h);
 void spool_heap_clear(struct spool_heap *h);
 void spool_heap_free(struct spool_heap *h);
 
+/*
+ * The K lowest names of a directory of any size, in one arena: offered one
+ * by one during a scan, then sealed (sorted) and taken from the front.
+ * Memory stays within about 1.25 K names whatever the directory holds.
+ */
+struct spool_lowest {
+	char *arena;		/* the names, NUL-terminated, back to back */
+	size_t used, size;	/* bytes of the arena */
+	uint32_t *off;		/* their offsets; in name order once sealed */
+	size_t n, cap;		/* names held, room in off */
+	size_t next;		/* sealed: the first not taken yet */
+	size_t k;		/* how many to keep */
+	char *limit;		/* truncated: names from this one on were
+				 * dropped (or are the last kept) */
+	int truncated;		/* names were dropped */
+};
+
+void spool_lowest_init(struct spool_lowest *l, size_t k);
+/* During a scan: keep name if it may be among the K lowest; 0 or -1. */
+int spool_lowest_offer(struct spool_lowest *l, const char *name);
+/* End of the scan: the K lowest, sorted; 0 or -1 (ENOMEM). */
+int spool_lowest_seal(struct spool_lowest *l);
+/* Sealed: the lowest name not taken yet (NULL: none), and taking it. */
+const char *spool_lowest_top(const struct spool_lowest *l);
+void spool_lowest_pop(struct spool_lowest *l);
+/* Forget every name; k stays.  free: the memory too. */
+void spool_lowest_clear(struct spool_lowest *l);
+void spool_lowest_free(struct spool_lowest *l);
+
 struct spool_slot {
 	char *name;
 	const char *value;
