@@ -342,9 +342,11 @@ finish(void)
 	int64_t end = spool_mono() + 1000;
 	int ws;
 
-	while (orphans_kill(s.v, s.n) > 0 && spool_mono() < end)
+	while (orphans_kill(s.v, s.n) > 0 && spool_mono() < end) {
+		poll(NULL, 0, 5);	/* SIGKILL takes a moment */
 		while (waitpid(-1, &ws, WNOHANG) > 0)
 			;
+	}
 	while (waitpid(-1, &ws, WNOHANG) > 0)
 		;
 	super_recover("stop");

@@ -44,8 +44,8 @@ check "... and it is restarted" wait_for 5 eval 'up consumer.1 && [ "$(field con
 # reparented to the supervisor, which killed it.
 check "... and what its handler started is killed" \
     wait_for 5 eval 'dead "$script" && dead "$orphan"'
-check "the supervisor logged the recovery" \
-    grep -q "prog=spoolsupervise .*event=recover .*jobs=[1-9]" "$T/log"
+check "the supervisor logged the death" \
+    grep -q "event=exit name=consumer.1 status=signal:9 " "$T/log"
 
 stop_super
 check "SIGTERM stops it all with exit 0" is "$RC" 0
