@@ -69,22 +69,29 @@ conclude(struct runner *r, struct handler *h, enum outcome out,
 		spool_job_forget(r->c, job);
 		log_end("lost", job, status, "taken from us (cancelled?)");
 	} else if (h->stopping) {
-		rc = spool_job_return(r->c, job, "spoold stopped");
-		log_end("return", job, status, "spoold stopped");
+		if ((rc = spool_job_return(r->c, job, "spoold stopped")) >= 0)
+			log_end("return", job, status, "spoold stopped");
 	} else if (h->timed_out) {
-		rc = spool_job_retry(r->c, job, "timeout", reason);
-		log_end(rc == 1 ? "dead" : "timeout", job, "timeout", reason);
+		if ((rc = spool_job_retry(r->c, job, "timeout", reason)) >= 0)
+			log_end(rc == 1 ? "dead" : "timeout", job, "timeout",
+			    reason);
 	} else if (out == OUT_DONE) {
-		rc = spool_job_complete(r->c, job);
-		cli_log("done", "id=%s attempt=%d", cli_esc(job->id), job->attempt);
+		if ((rc = spool_job_complete(r->c, job)) >= 0)
+			cli_log("done", "id=%s attempt=%d", cli_esc(job->id),
+			    job->attempt);
 	} else if (out == OUT_DEAD) {
-		rc = spool_job_bury(r->c, job, status, reason);
-		log_end("dead", job, status, reason);
+		if ((rc = spool_job_bury(r->c, job, status, reason)) >= 0)
+			log_end("dead", job, status, reason);
 	} else {
-		rc = spool_job_retry(r->c, job, status, reason);
-		log_end(rc == 1 ? "dead" : "retry", job, status, reason);
+		if ((rc = spool_job_retry(r->c, job, status, reason)) >= 0)
+			log_end(rc == 1 ? "dead" : "retry", job, status, reason);
 	}
-	if (rc < 0)
+	/* ENOENT: the job left cur/ behind our back, or is another
+	 * consumer's now (our lease expired while we were stopped). */
+	if (rc < 0 && errno == ENOENT)
+		log_end("lost", job, status, "taken from us (lease expired, "
+		    "or cancelled)");
+	else if (rc < 0)
 		cli_log("error", "id=%s error=%s", cli_esc(job->id),
 		    cli_esc(strerror(errno)));
 	h->busy = h->timed_out = h->lost = h->stopping = 0;

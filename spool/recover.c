@@ -7,9 +7,10 @@
  * read the journals, so every ID we see in cur/ was in its holder's journal
  * before we read it.  What remains is a job that left cur/ and was claimed
  * again after our listing (another recoverer returned it, a consumer took
- * it): its rename set its ctime after we started, and such jobs are left
- * for the next pass (r->busy).  At worst a job runs twice; it is never lost,
- * because every step is a rename and an orphan only ever goes back to new/.
+ * it): its rename changed its ctime after we listed it, and such jobs are
+ * left for the next pass (r->busy).  At worst a job runs twice; it is never
+ * lost, because every step is a rename and an orphan only ever goes back to
+ * new/.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -84,6 +85,8 @@ add_dead(const char *id, void *arg)
 	spool_set_add(d->owners, id, d->lease);
 }
 
+#define TICK_NS	100000000LL	/* well over the coarse clock's tick */
+
 static int64_t
 coarse_ns(void)
 {
@@ -94,17 +97,39 @@ coarse_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int
-return_orphan(struct spool *sp, const char *id, const char *lease,
-    int64_t t0, struct spool_recovery *r)
+/* cur/ID's ctime (ns), or -1 when it is not there. */
+static int64_t
+ctime_of(struct spool *sp, const char *id)
 {
-	struct spool_meta m;
 	struct stat st;
-	char why[SPOOL_OWNER_MAX + 32], esc[SPOOL_OWNER_MAX + 48];
 
 	if (fstatat(sp->dir[SPOOL_RUNNING], id, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+/*
+ * listed is the job's ctime taken after cur/ was listed and before the
+ * journals were read.  A job whose ctime changed since has left cur/ and
+ * been claimed again (a rename sets ctime), maybe after we read its new
+ * holder's journal: busy.  So is one that entered cur/ within a tick of
+ * our start, where two renames could share a ctime.  Nothing else is
+ * compared with the wall clock: after the clock is stepped back a day,
+ * every ctime is a day ahead of it, and a job claimed before the step
+ * must still be returned.
+ */
+static int
+return_orphan(struct spool *sp, const char *id, const char *lease,
+    int64_t t0, int64_t listed, struct spool_recovery *r)
+{
+	struct spool_meta m;
+	char why[SPOOL_OWNER_MAX + 32], esc[SPOOL_OWNER_MAX + 48];
+	int64_t now = ctime_of(sp, id);
+
+	if (now < 0)
 		return errno == ENOENT ? 0 : -1;
-	if ((int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec >= t0) {
+	if (listed < 0 || now != listed ||
+	    (listed > t0 - TICK_NS && listed < t0 + TICK_NS)) {
 		r->busy++;
 		return 0;
 	}
@@ -151,15 +176,20 @@ spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 	struct spool_set live = { 0 }, owners = { 0 };
 	struct spool_lease_info li;
 	int *deadfd = NULL, rc = -1, e = 0;
-	int64_t t0 = coarse_ns();
+	int64_t t0 = coarse_ns(), *listed = NULL;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	if (spool_list(sp, SPOOL_RUNNING, collect, &cur) < 0 ||
 	    spool_list(sp, SPOOL_LEASE, collect, &leases) < 0)
 		goto out;
-	if ((deadfd = calloc(leases.n + 1, sizeof(*deadfd))) == NULL)
+	if ((deadfd = calloc(leases.n + 1, sizeof(*deadfd))) == NULL ||
+	    (listed = calloc(cur.n + 1, sizeof(*listed))) == NULL)
 		goto out;
+	/* Before the journals are read: see return_orphan. */
+	for (i = 0; i < cur.n; i++)
+		if ((listed[i] = ctime_of(sp, cur.v[i])) < 0 && errno != ENOENT)
+			goto out;
 	for (i = 0; i < leases.n; i++)
 		deadfd[i] = -1;
 	for (i = 0; i < leases.n; i++) {
@@ -183,8 +213,8 @@ spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 		if (spool_set_get(&live, cur.v[i]))
 			continue;
 		o = spool_set_get(&owners, cur.v[i]);
-		if (return_orphan(sp, cur.v[i], o ? o->value : NULL, t0, r) < 0 &&
-		    !e)
+		if (return_orphan(sp, cur.v[i], o ? o->value : NULL, t0,
+		    listed[i], r) < 0 && !e)
 			e = errno;
 	}
 	if (spool_batch_commit(sp) < 0 && !e)
@@ -210,6 +240,7 @@ out:
 	if (rc < 0 && !e)
 		e = errno;
 	free(deadfd);
+	free(listed);
 	spool_names_free(&cur);
 	spool_names_free(&leases);
 	spool_set_free(&live);
