@@ -22,13 +22,16 @@
 
 #include "spool_int.h"
 
-int
-spool_write_all(int fd, const void *buf, size_t len)
+/* Write it all, at off (pwrite) or, with off < 0, at the file offset. */
+static int
+write_fully(int fd, const void *buf, size_t len, off_t off)
 {
 	const char *p = buf;
+	ssize_t n;
 
 	while (len > 0) {
-		ssize_t n = spool_sys.write(fd, p, len);
+		n = off < 0 ? spool_sys.write(fd, p, len) :
+		    spool_sys.pwrite(fd, p, len, off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -40,31 +43,22 @@ spool_write_all(int fd, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
 	}
 	return 0;
 }
 
 int
+spool_write_all(int fd, const void *buf, size_t len)
+{
+	return write_fully(fd, buf, len, -1);
+}
+
+int
 spool_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = spool_sys.pwrite(fd, p, len, off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += n;
-		off += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return write_fully(fd, buf, len, off);
 }
 
 /* Read up to len bytes, stopping early only at end of file. */
