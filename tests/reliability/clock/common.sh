@@ -6,7 +6,9 @@
 
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 BIN=${BIN:-$ROOT/build/bin}
-W=$(mktemp -d /tmp/spool-clock.XXXXXX) || exit 1
+# INSIDE=1: a part run in a namespace by its test, with W set and no
+# cleanup of its own (the namespace's end kills what it started).
+[ -n "$INSIDE" ] || W=$(mktemp -d /tmp/spool-clock.XXXXXX) || exit 1
 SP=$W/spool
 failed=0
 PIDS=
@@ -36,8 +38,10 @@ cleanup() {
 	sleep 0.2
 	[ -n "$KEEP" ] || rm -rf "$W"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+if [ -z "$INSIDE" ]; then
+	trap cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+fi
 
 # wait_for SECONDS COMMAND...: poll every 20 ms until COMMAND succeeds.
 wait_for() {
