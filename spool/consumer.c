@@ -676,6 +676,11 @@ finish(struct spool_consumer *c, struct spool_job *job, enum spool_action a)
 	}
 	rc = spool_job_move(c->sp, job->id, SPOOL_RUNNING, a);
 	e = errno;
+	/* The move failed (EIO, ENOSPC): released, the job would sit in cur/
+	 * covered by no lease until a rescan recovers it.  Back to the queue
+	 * now; if even that fails, recovery finds it. */
+	if (rc < 0 && e != ENOENT && a != SPOOL_RETURN)
+		spool_job_move(c->sp, job->id, SPOOL_RUNNING, SPOOL_RETURN);
 	release(c, job->id);
 	errno = e;
 	return rc;
