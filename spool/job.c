@@ -49,27 +49,33 @@ int
 spool_job_find(struct spool *sp, const char *id)
 {
 	struct stat st;
-	int i;
+	int i, pass;
 
 	if (!spool_id_valid(id)) {
 		errno = EINVAL;
 		return -1;
 	}
-	for (i = 0; i < SPOOL_NSTATES; i++) {
-		if (i == SPOOL_TMP)
-			continue;
-		if (fstatat(sp->dir[i], id, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			return i;
-		if (errno != ENOENT)
-			return -1;
-	}
+	/* One look per directory is not atomic: a job that moves from a
+	 * directory not looked at yet to one looked at already (dead/ to
+	 * new/, then cur/) is missed.  A job only vanishes by purge, so
+	 * "none" is believed after a few looks. */
+	for (pass = 0; pass < 3; pass++)
+		for (i = 0; i < SPOOL_NSTATES; i++) {
+			if (i == SPOOL_TMP)
+				continue;
+			if (fstatat(sp->dir[i], id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				return i;
+			if (errno != ENOENT)
+				return -1;
+		}
 	errno = ENOENT;
 	return -1;
 }
 
 /*
  * An operator's action on one job; *fromp tells the state it was in (-1:
- * none).  EINVAL: not legal from that state; ENOENT: no such job.
+ * none).  EINVAL: not legal from that state; ENOENT: no such job;
+ * EALREADY: another operator moved it first (*fromp: where it is now).
  * Requeue records its event before the move: it resets the attempts, and a
  * consumer may claim the job the moment it is back in new/.
  */
@@ -95,7 +101,16 @@ spool_job_act(struct spool *sp, const char *id, enum spool_action a,
 			break;
 		if (errno != ENOENT)
 			return -1;
-		/* Moved meanwhile by a daemon or another admin: look again. */
+		/* Out of done/, dead/ and hold/ only an operator moves a job:
+		 * another one acted first.  Acting again wherever it went
+		 * since would do twice what was asked once (requeue a job
+		 * that is done by now: it would run twice). */
+		if (from == SPOOL_DONE || from == SPOOL_DEAD || from == SPOOL_HELD) {
+			*fromp = spool_job_find(sp, id);
+			errno = EALREADY;
+			return -1;
+		}
+		/* Moved meanwhile by a daemon (woken, claimed): look again. */
 	}
 	if (tries == 8) {
 		errno = EAGAIN;

@@ -118,7 +118,8 @@ int spool_job_find(struct spool *sp, const char *id);
  * recorded in its history with `by` and an optional note.  *from tells the
  * state the job was found in (-1: none); EINVAL when the action is not legal
  * from there, ENOENT when there is no such job.  Races with daemons moving
- * the same job are resolved by looking again. */
+ * the same job are resolved by looking again; EALREADY when another operator
+ * moved it first (*from: where it is now). */
 int spool_job_act(struct spool *sp, const char *id, enum spool_action a,
     const char *by, const char *note, int *from);
 

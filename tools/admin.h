@@ -16,6 +16,7 @@
 /* The IDs a call acts on, in the order given, each once. */
 struct ids {
 	char **v;
+	signed char *want;	/* the state it was listed in, or -1 (given) */
 	size_t n, cap;
 	int bad;		/* hostile IDs seen (reported already) */
 };
@@ -25,8 +26,11 @@ struct ids {
  * \xNN), blank lines skipped.  Hostile IDs are reported and counted in
  * ids->bad; the caller exits 65 before anything moves. */
 void ids_add(struct ids *ids, const char *id);
+/* An ID listed in state st: acted on only while it is still there. */
+void ids_add_in(struct ids *ids, const char *id, int st);
 void ids_read(struct ids *ids, FILE *in);
-/* Every job of a state, sorted (--dead, --done, purge). */
+/* Every job of a state, sorted (--dead, --done, purge); each is acted on
+ * only while it is still there (want). */
 void ids_state(struct ids *ids, struct spool *sp, int st);
 void ids_free(struct ids *ids);
 

@@ -66,8 +66,9 @@ why_bad(const char *id)
 }
 
 void
-ids_add(struct ids *ids, const char *id)
+ids_add_in(struct ids *ids, const char *id, int want)
 {
+	signed char *w;
 	char **v;
 	size_t i;
 
@@ -87,11 +88,21 @@ ids_add(struct ids *ids, const char *id)
 		if ((v = realloc(ids->v, cap * sizeof(*v))) == NULL)
 			cli_die_errno("unable to allocate");
 		ids->v = v;
+		if ((w = realloc(ids->want, cap)) == NULL)
+			cli_die_errno("unable to allocate");
+		ids->want = w;
 		ids->cap = cap;
 	}
 	if ((ids->v[ids->n] = strdup(id)) == NULL)
 		cli_die_errno("unable to allocate");
+	ids->want[ids->n] = (signed char)want;
 	ids->n++;
+}
+
+void
+ids_add(struct ids *ids, const char *id)
+{
+	ids_add_in(ids, id, -1);
 }
 
 static int
@@ -164,7 +175,7 @@ ids_state(struct ids *ids, struct spool *sp, int st)
 		cli_die_errno("unable to read %s/%s", spool_path(sp),
 		    spool_state_dir(st));
 	for (i = 0; i < n; i++)
-		ids_add(ids, names[i]);
+		ids_add_in(ids, names[i], st);
 	spool_names_sorted_free(names, n);
 }
 
@@ -176,6 +187,7 @@ ids_free(struct ids *ids)
 	for (i = 0; i < ids->n; i++)
 		free(ids->v[i]);
 	free(ids->v);
+	free(ids->want);
 	memset(ids, 0, sizeof(*ids));
 }
 

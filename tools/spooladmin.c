@@ -47,7 +47,7 @@ struct opts {
 };
 
 struct tally {
-	long acted, missing, refused, failed;
+	long acted, missing, refused, failed, skipped;
 	int rc;			/* first failure's exit code, 66 wins */
 };
 
@@ -89,12 +89,40 @@ refused(const struct verb *v, const char *id, int from, struct tally *t)
 	fail(t, EX_DATAERR);
 }
 
+/*
+ * A job taken from a listing (requeue --dead, purge done) that has left the
+ * listed state since: another admin or a consumer moved it, and acting on
+ * it now would do what nobody asked (requeue a job that is done by now, so
+ * that it runs twice).  Skipped, and said so.  The look and the move are
+ * microseconds apart; the move that could slip in between is a whole run.
+ */
+static int
+moved_away(struct spool *sp, const struct verb *v, const char *id, int want,
+    struct tally *t)
+{
+	int now = spool_job_find(sp, id);
+
+	if (now == want)
+		return 0;
+	fprintf(stderr, "%s: skipped ", cli_prog);
+	out_id(stderr, id);
+	if (now < 0)
+		fprintf(stderr, ": gone from %s/ meanwhile\n", spool_state_dir(want));
+	else
+		fprintf(stderr, ": left %s/ meanwhile, now %s: not %s\n",
+		    spool_state_dir(want), spool_state_name(now), v->done);
+	t->skipped++;
+	return 1;
+}
+
 static void
-act_one(struct spool *sp, const struct verb *v, const char *id,
+act_one(struct spool *sp, const struct verb *v, const char *id, int want,
     const struct opts *o, struct tally *t)
 {
 	int from, e;
 
+	if (want >= 0 && moved_away(sp, v, id, want, t))
+		return;
 	if (o->dry) {
 		if ((from = spool_job_find(sp, id)) >= 0 &&
 		    spool_action_target(v->action, from) < 0) {
@@ -118,6 +146,14 @@ act_one(struct spool *sp, const struct verb *v, const char *id,
 		return;
 	} else if (errno == EINVAL && from >= 0) {
 		refused(v, id, from, t);
+		return;
+	} else if (errno == EALREADY) {
+		fprintf(stderr, "%s: cannot %s ", cli_prog, v->name);
+		out_id(stderr, id);
+		fprintf(stderr, ": another operator moved it first (now %s)\n",
+		    from >= 0 ? spool_state_name(from) : "gone");
+		t->refused++;
+		fail(t, EX_DATAERR);
 		return;
 	}
 	e = errno;
@@ -154,7 +190,7 @@ purge_list(struct spool *sp, struct opts *o)
 	for (i = 0; i < all.n; i++)
 		if (spool_job_info(sp, o->purge_state, all.v[i], SPOOL_INFO_STAT,
 		    &ji) == 0 && now - ji.changed >= o->older)
-			ids_add(&o->ids, all.v[i]);
+			ids_add_in(&o->ids, all.v[i], o->purge_state);
 	ids_free(&all);
 }
 
@@ -175,7 +211,7 @@ act(struct spool *sp, const struct verb *v, struct opts *o)
 	for (i = 0; i < o->ids.n; i++) {
 		if (i % BATCH == 0)
 			spool_batch_begin(sp);
-		act_one(sp, v, o->ids.v[i], o, &t);
+		act_one(sp, v, o->ids.v[i], o->ids.want[i], o, &t);
 		if ((i + 1) % BATCH == 0 || i + 1 == o->ids.n) {
 			if (spool_batch_commit(sp) < 0)
 				cli_die_errno("unable to sync %s", spool_path(sp));
@@ -191,6 +227,8 @@ act(struct spool *sp, const struct verb *v, struct opts *o)
 		fprintf(stderr, ", %ld refused", t.refused);
 	if (t.failed)
 		fprintf(stderr, ", %ld failed", t.failed);
+	if (t.skipped)
+		fprintf(stderr, ", %ld skipped: moved meanwhile", t.skipped);
 	fputc('\n', stderr);
 	return t.rc;
 }
