@@ -16,6 +16,9 @@
 
 const char *cli_prog = "spool";
 
+static void vwarn(const char *, va_list, const char *)
+    __attribute__((format(printf, 1, 0)));
+
 static void
 vwarn(const char *fmt, va_list ap, const char *why)
 {
