@@ -44,12 +44,6 @@ running() {
 mid_job() { [ -n "$(running "$1")" ]; }
 children() { awk -v p="$1" '$4 == p { print FILENAME }' /proc/[0-9]*/stat 2>/dev/null |
     sed 's|/proc/\([0-9]*\)/stat|\1|'; }
-gone() {
-	for _p; do
-		[ -e "/proc/$_p" ] || continue
-		grep -q '^[0-9]* ([^)]*) Z' "/proc/$_p/stat" 2>/dev/null || return 1
-	done
-}
 
 more 60
 consumer
