@@ -39,40 +39,9 @@ static const char usage[] = "spoolsupervise [-n] -c FILE [-d DIR]";
 struct super s;
 
 /* Deadlines and periods, ms. */
-#define RECOVER_AGAIN	5	/* a recovery saw a claim in flight: once
-				 * the coarse clock ticked (4 ms at HZ=250),
-				 * the next pass can judge it */
 #define SWEEP_EVERY	1000	/* look for orphans and dead leases */
 #define ORPHAN_AGAIN	50	/* after a consumer died */
 #define TMP_AGE		3600000	/* stale tmp files, removed at start */
-
-const char *
-esc(const char *v)
-{
-	static char buf[4][1024];
-	static int i;
-
-	i = (i + 1) % 4;
-	return spool_escape(v, buf[i], sizeof(buf[i]));
-}
-
-void
-super_recover(const char *why)
-{
-	struct spool_recovery r;
-	int64_t now = spool_mono();
-
-	if (spool_recover(s.sp, -1, &r) < 0) {
-		cli_log("error", "op=recover error=%s", esc(strerror(errno)));
-		s.recover_at = now + 100;
-		return;
-	}
-	if (r.jobs || r.leases || r.expired)
-		cli_log("recover", "why=%s jobs=%d leases=%d expired=%d busy=%d",
-		    why, r.jobs, r.leases, r.expired, r.busy);
-	/* A job claimed this very instant is judged on the next pass. */
-	s.recover_at = r.busy ? now + RECOVER_AGAIN : 0;
-}
 
 static struct child *
 find_pid(pid_t pid)
@@ -403,8 +372,8 @@ main(int argc, char **argv)
 		s.recover_at = spool_mono() + RECOVER_AGAIN;
 	launch_init(&s.launch, s.conf, s.dir);
 	cli_log("start", "spool=%s consumers=%d producers=%d recovered=%d "
-	    "busy=%d spoold=%s", esc(spooldir), s.cf.supervise.consumers,
-	    s.cf.supervise.nproducers, r.jobs, r.busy, esc(s.launch.spoold));
+	    "busy=%d spoold=%s", cli_esc(spooldir), s.cf.supervise.consumers,
+	    s.cf.supervise.nproducers, r.jobs, r.busy, cli_esc(s.launch.spoold));
 	super_apply();
 	s.dirty = 1;
 	cli_notify("READY=1");

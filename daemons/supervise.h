@@ -34,12 +34,14 @@ extern struct super s;
 /* A spoold younger than this (ms) may not handle SIGHUP yet. */
 #define HUP_AFTER	1000
 
-/* spoolsupervise.c */
-const char *esc(const char *v);
-void super_recover(const char *why);
+/* A recovery saw a claim in flight: once the coarse clock that stamps
+ * ctime ticked (4 ms at HZ=250), the next pass can judge it.  ms. */
+#define RECOVER_AGAIN	5
 
-/* supervise_apply.c: starting, stopping and restarting children; making
- * them match s.cf (at start and after a SIGHUP), and the SIGHUP itself. */
+/* supervise_apply.c: starting, stopping and restarting children, returning
+ * the jobs of dead ones, making them match s.cf (at start and after a
+ * SIGHUP), and the SIGHUP itself. */
+void super_recover(const char *why);
 void super_start(struct child *c);
 void super_retire(struct child *c);
 void super_exited(struct child *c, int status, int64_t now);

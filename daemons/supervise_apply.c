@@ -3,6 +3,8 @@
  * stopping children, restarting them, and making them match the
  * configuration at start and on SIGHUP once the file is read again.
  *
+ * When a consumer dies, super_recover() returns the jobs of dead leases;
+ * a job claimed in that very instant is judged RECOVER_AGAIN ms later.
  * A child that dies is started again after child_backoff()'s delay, except
  * a producer that exited 0 (its jobs are submitted: it is done) and a child
  * being stopped.  Stopping is SIGTERM, then SIGKILL after a grace: 5 s for
@@ -34,11 +36,29 @@
 #define CONSUMER_MARGIN	5000	/* added to 2 x consumer.grace, ms */
 
 void
+super_recover(const char *why)
+{
+	struct spool_recovery r;
+	int64_t now = spool_mono();
+
+	if (spool_recover(s.sp, -1, &r) < 0) {
+		cli_log("error", "op=recover error=%s", cli_esc(strerror(errno)));
+		s.recover_at = now + 100;
+		return;
+	}
+	if (r.jobs || r.leases || r.expired)
+		cli_log("recover", "why=%s jobs=%d leases=%d expired=%d busy=%d",
+		    why, r.jobs, r.leases, r.expired, r.busy);
+	/* A job claimed this very instant is judged on the next pass. */
+	s.recover_at = r.busy ? now + RECOVER_AGAIN : 0;
+}
+
+void
 super_start(struct child *c)
 {
 	if (child_spawn(c, &s.launch) < 0) {
 		cli_log("error", "op=start name=%s error=%s", c->name,
-		    esc(strerror(errno)));
+		    cli_esc(strerror(errno)));
 		c->restart_at = spool_mono() + child_backoff(c, spool_mono(),
 		    s.cf.supervise.restart_min, s.cf.supervise.restart_max);
 		return;
@@ -101,7 +121,7 @@ add(struct child *c)
 	if (c == NULL || (v = realloc(s.v, (size_t)(s.n + 1) * sizeof(*v))) ==
 	    NULL) {
 		child_free(c);
-		cli_log("error", "op=apply error=%s", esc("out of memory"));
+		cli_log("error", "op=apply error=%s", cli_esc("out of memory"));
 		return;
 	}
 	s.v = v;
@@ -159,7 +179,7 @@ apply_producers(void)
 	char *used = calloc((size_t)np + 1, 1);
 
 	if (used == NULL) {
-		cli_log("error", "op=apply error=%s", esc("out of memory"));
+		cli_log("error", "op=apply error=%s", cli_esc("out of memory"));
 		return;
 	}
 	for (i = 0; i < s.n; i++) {
@@ -210,13 +230,13 @@ super_reload(void)
 		char msg[600];
 		snprintf(msg, sizeof(msg), "%s:%lu:%lu: %s", s.conf, err.line,
 		    err.column, err.msg);
-		cli_log("error", "op=reload error=%s", esc(msg));
+		cli_log("error", "op=reload error=%s", cli_esc(msg));
 		spool_config_free(&cf);
 		return;
 	}
 	/* Our lock and our recoveries are on the spool we opened. */
 	if (s.dir == NULL && !same_str(cf.spool, s.cf.spool)) {
-		cli_log("error", "op=reload error=%s", esc("the spool cannot "
+		cli_log("error", "op=reload error=%s", cli_esc("the spool cannot "
 		    "change while running: restart spoolsupervise"));
 		free(cf.spool);
 		cf.spool = s.cf.spool ? strdup(s.cf.spool) : NULL;
