@@ -173,9 +173,9 @@ int
 spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 {
 	struct spool_names cur = { 0 }, leases = { 0 };
-	struct spool_set live = { 0 }, owners = { 0 };
+	struct spool_set live = { 0 }, owners = { 0 }, keep = { 0 };
 	struct spool_lease_info li;
-	int *deadfd = NULL, rc = -1, e = 0;
+	int *deadfd = NULL, rc = -1, e = 0, busy;
 	int64_t t0 = coarse_ns(), *listed = NULL;
 	size_t i;
 
@@ -213,18 +213,22 @@ spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 		if (spool_set_get(&live, cur.v[i]))
 			continue;
 		o = spool_set_get(&owners, cur.v[i]);
+		busy = r->busy;
 		if (return_orphan(sp, cur.v[i], o ? o->value : NULL, t0,
 		    listed[i], r) < 0 && !e)
+			e = errno;
+		if (r->busy > busy && o && spool_set_add(&keep, o->value, "") < 0
+		    && !e)
 			e = errno;
 	}
 	if (spool_batch_commit(sp) < 0 && !e)
 		e = errno;
 	/* Only now, with every job of theirs back, may dead leases go; not
-	 * while a job is left for the next pass (busy), which may be theirs
-	 * and then comes back under its dead holder's name. */
+	 * while a job their journal names is left for the next pass (busy):
+	 * it then comes back under its dead holder's name. */
 	for (i = 0; i < leases.n; i++)
 		if (deadfd[i] >= 0) {
-			if (!e && !r->busy) {
+			if (!e && !spool_set_get(&keep, leases.v[i])) {
 				spool_lease_bury(sp, leases.v[i], deadfd[i]);
 				r->leases++;
 			} else
@@ -245,6 +249,7 @@ out:
 	spool_names_free(&leases);
 	spool_set_free(&live);
 	spool_set_free(&owners);
+	spool_set_free(&keep);
 	errno = e;
 	return rc < 0 ? -1 : r->jobs;
 }

@@ -242,12 +242,15 @@ static void
 test_busy(void **state)
 {
 	struct spool_recovery r;
+	char *text;
 
 	(void)state;
 	tu_put(sp, SPOOL_LEASE, "ghost:1", "host=ghost\npid=1\nboot_id=x\n"
 	    "started=0\nttl=60000\nrenewed=0 0\n+busy\n");
+	tu_put(sp, SPOOL_LEASE, "ghost:2", "host=ghost\npid=2\nboot_id=x\n"
+	    "started=0\nttl=60000\nrenewed=0 0\n+other\n");
 	tu_put(sp, SPOOL_RUNNING, "busy", "B");
-	tu_sleep_ms(20);
+	tu_sleep_ms(150);
 	real = spool_sys;
 	spool_sys.openat = touching_openat;
 	assert_int_equal(spool_recover(sp, -1, &r), 0);
@@ -255,10 +258,19 @@ test_busy(void **state)
 	assert_int_equal(r.busy, 1);
 	assert_int_equal(r.jobs, 0);
 	assert_int_equal(tu_state(sp, "busy"), SPOOL_RUNNING);
-	tu_sleep_ms(20);
+	/* The dead lease naming the busy job stays, so that the job comes
+	 * back under its name; the other dead one goes. */
+	assert_int_equal(r.leases, 1);
+	assert_true(tu_exists(sp, SPOOL_LEASE, "ghost:1"));
+	assert_false(tu_exists(sp, SPOOL_LEASE, "ghost:2"));
 	r = recover_all(1);
 	assert_int_equal(r.jobs, 1);
+	assert_int_equal(r.leases, 1);
 	assert_int_equal(tu_state(sp, "busy"), SPOOL_QUEUED);
+	assert_int_equal(tu_count(sp, SPOOL_LEASE, 1), 0);
+	assert_non_null(text = tu_get(sp, SPOOL_META, "busy"));
+	assert_non_null(strstr(text, " lease=ghost:1 "));
+	free(text);
 }
 
 /* A lease under our own name, left by a dead process with our pid: its

@@ -108,14 +108,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_fail("a live lease was removed");
 	close(lk);
 
-	/* Dead again: the recovery returns what it names and buries it. */
+	/* Dead again: the recovery returns what it names and buries it,
+	 * unless a job it names entered cur/ this instant (busy): then the
+	 * lease stays for the next pass, so that the job comes back under
+	 * its dead holder's name. */
 	if (spool_recover_needed(sp) != 1)
 		fz_fail("a dead lease is not seen as needing recovery");
 	if (spool_recover(sp, -1, &r) < 0)
 		fz_fail("recovery: %s", strerror(errno));
 	fz_job_kept(sp);
-	if (faccessat(sp->dir[SPOOL_LEASE], LEASE, F_OK, 0) == 0 ||
-	    r.leases != 1)
+	if (!r.busy && (faccessat(sp->dir[SPOOL_LEASE], LEASE, F_OK, 0) == 0 ||
+	    r.leases != 1))
 		fz_fail("a dead lease was not removed");
 	return 0;
 }
