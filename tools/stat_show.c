@@ -96,13 +96,48 @@ print_block(const char *text)
 	}
 }
 
+static int
+is_known(const char *key)
+{
+	int k;
+
+	for (k = 0; k < NKNOWN; k++)
+		if (strcmp(key, known[k].key) == 0)
+			return 1;
+	return strcmp(key, "error") == 0;	/* shown below the line */
+}
+
+static void
+print_fields(const struct field *f, int n)
+{
+	const char *sep = "";
+	int i, k;
+
+	for (k = 0; k < NKNOWN; k++)
+		for (i = 0; i < n; i++)
+			if (strcmp(f[i].key, known[k].key) == 0) {
+				printf("%s%s", sep, known[k].label);
+				out_name(stdout, f[i].val);
+				sep = ", ";
+			}
+	for (i = 0; i < n; i++)
+		if (!is_known(f[i].key)) {
+			printf("%s", sep);
+			out_name(stdout, f[i].key);
+			putchar('=');
+			out_name(stdout, f[i].val);
+			sep = ", ";
+		}
+}
+
+/* "  TIME  EVENT    by X, attempt N, ...", then the error below it. */
 static void
 print_event(const char *line)
 {
 	struct field *f;
-	const char *p, *sep = "";
-	int n = 0, i, k;
+	const char *p;
 	size_t t = strcspn(line, " \n"), e;
+	int n = 0, i, w;
 
 	if ((f = calloc(MAX_FIELDS, sizeof(*f))) == NULL)
 		cli_die_errno("unable to allocate");
@@ -110,27 +145,14 @@ print_event(const char *line)
 	out_escaped(stdout, line, t);
 	p = line + t + (line[t] == ' ');
 	e = strcspn(p, " \n");
-	printf("  %-8.*s ", (int)e, p);
+	printf("  ");
+	out_escaped(stdout, p, e);
+	for (w = (int)e; w < 8; w++)
+		putchar(' ');
+	putchar(' ');
 	for (p += e; n < MAX_FIELDS && next_field(&p, &f[n]); n++)
 		;
-	for (k = 0; k <= NKNOWN; k++)
-		for (i = 0; i < n; i++) {
-			int is = k < NKNOWN && strcmp(f[i].key, known[k].key) == 0;
-			if (strcmp(f[i].key, "error") == 0 || (k < NKNOWN && !is))
-				continue;
-			if (k == NKNOWN) {	/* the rest, once */
-				int j;
-				for (j = 0; j < NKNOWN &&
-				    strcmp(f[i].key, known[j].key); j++)
-					;
-				if (j < NKNOWN)
-					continue;
-				printf("%s%s=", sep, f[i].key);
-			} else
-				printf("%s%s", sep, known[k].label);
-			out_name(stdout, f[i].val);
-			sep = ", ";
-		}
+	print_fields(f, n);
 	putchar('\n');
 	for (i = 0; i < n; i++)
 		if (strcmp(f[i].key, "error") == 0 && f[i].val[0])

@@ -124,6 +124,9 @@ check "ls: bytes that are not UTF-8 escaped" grep -qF 'bad\xffname' "$T/ls"
 check "ls --json: exact names, parsed" eval 'st ls queued --json | json_ok \
     "o[\"id\"] in (\"evil\\x1b[31mred\\nline\", \"bad\\xffname\") or o[\"id\"][0].isdigit()"'
 check "show: an evil name, escaped" eval 'st show "$EVIL" | grep -c "$ESC" | grep -qx 0'
+printf '2026-01-01T00:00:00.000Z ev\033il k\033ey=v\033al error="x\\x1by"\n' >"$SP/meta/$EVIL"
+check "show: a tampered history, escaped" eval \
+    'st show "$EVIL" | grep -c "$ESC" | grep -qx 0 && st show "$EVIL" | grep -qF "ev\\x1bil"'
 
 # Hand-named jobs, and the age filters.
 printf x >"$SP/new/1000000000.000000000.1.old"
