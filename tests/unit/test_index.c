@@ -1,7 +1,8 @@
 /*
  * test_index.c - the in-memory indexes (index.c): heap order (min and
- * max, keys then names), the K-smallest selection the consumer's scan
- * makes with a bounded max-heap, the string set and the name list.
+ * max, keys then names), K-smallest selection with a bounded max-heap and
+ * with the consumer's compact index (spool_lowest), the string set and
+ * the name list.
  */
 #include "testutil.h"
 #include "index.h"
@@ -149,6 +150,72 @@ test_k_smallest(void **state)
 	}
 }
 
+/* The consumer's scan index: the K lowest names of a directory, in
+ * bounded memory, whatever order the directory lists them in. */
+static const struct {
+	size_t n, k;
+	int order;	/* 0 shuffled, 1 ascending, -1 descending */
+	int pad;	/* extra bytes per name: long names grow the arena */
+} lowest_cases[] = {
+	{ 0, 4, 0, 0 }, { 3, 10, 0, 0 }, { 20, 4, 0, 0 }, { 20, 20, 0, 0 },
+	{ 21, 20, 0, 0 }, { 1000, 1, 0, 0 }, { 1000, 64, 0, 0 },
+	{ 1000, 64, 1, 0 }, { 1000, 64, -1, 0 }, { 5000, 300, 0, 200 },
+	{ 3000, 3000, 0, 30 },
+};
+
+static void
+test_lowest(void **state)
+{
+	size_t c, i, round;
+
+	(void)state;
+	for (c = 0; c < sizeof(lowest_cases) / sizeof(lowest_cases[0]); c++) {
+		size_t n = lowest_cases[c].n, k = lowest_cases[c].k;
+		size_t want = n < k ? n : k, bound = k + k / 4 + 16;
+		char **v = shuffled(n ? n : 1, (unsigned)c + 100), **sorted;
+		struct spool_lowest l;
+		char buf[300];
+
+		sorted = calloc(n + 1, sizeof(*sorted));
+		for (i = 0; i < n; i++) {
+			snprintf(buf, sizeof(buf), "%s%0*d", v[i],
+			    lowest_cases[c].pad, 0);
+			free(v[i]);
+			v[i] = strdup(buf);
+		}
+		memcpy(sorted, v, n * sizeof(*v));
+		qsort(sorted, n, sizeof(*sorted), cmp_str);
+		spool_lowest_init(&l, k);
+		for (round = 0; round < 2; round++) {	/* cleared, then reused */
+			for (i = 0; i < n; i++) {
+				const char *name = lowest_cases[c].order == 0 ? v[i] :
+				    lowest_cases[c].order > 0 ? sorted[i] :
+				    sorted[n - 1 - i];
+				assert_int_equal(spool_lowest_offer(&l, name), 0);
+				if (l.n > bound)
+					fail_msg("case %zu: %zu names held, bound %zu",
+					    c, l.n, bound);
+			}
+			assert_int_equal(spool_lowest_seal(&l), 0);
+			assert_int_equal(l.truncated, n > k);
+			for (i = 0; i < want; i++) {
+				assert_non_null(spool_lowest_top(&l));
+				if (strcmp(spool_lowest_top(&l), sorted[i]) != 0)
+					fail_msg("case %zu: name %zu is %s, want %s", c,
+					    i, spool_lowest_top(&l), sorted[i]);
+				spool_lowest_pop(&l);
+			}
+			assert_null(spool_lowest_top(&l));
+			spool_lowest_pop(&l);	/* past the end: harmless */
+			spool_lowest_clear(&l);
+			assert_null(spool_lowest_top(&l));
+		}
+		spool_lowest_free(&l);
+		free(sorted);
+		free_names(v, n ? n : 1);
+	}
+}
+
 static void
 test_heap_clear_reuse(void **state)
 {
@@ -246,6 +313,7 @@ main(void)
 		cmocka_unit_test(test_heap_order),
 		cmocka_unit_test(test_heap_names),
 		cmocka_unit_test(test_k_smallest),
+		cmocka_unit_test(test_lowest),
 		cmocka_unit_test(test_heap_clear_reuse),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_names_list),
