@@ -30,20 +30,23 @@ for d in cur wait hold done dead; do
 	for i in 1 2 3; do : >"$SP/$d/x$i.$d"; done
 done
 
-# time LABEL COMMAND...: wall seconds of the best of three runs (the first
-# warms the dentry cache, as a monitoring scrape would find it).
+# best LABEL COMMAND...: the wall and CPU (user + system) seconds of the
+# best of three runs (the first warms the dentry cache, as a monitoring
+# scrape would find it).  On a busy host the CPU time is the steadier one.
 best() {
 	label=$1
 	shift
 	b=
 	for r in 1 2 3; do
-		s=$(date +%s.%N)
-		"$@" >"$T/out" || { echo "$label: failed"; return 1; }
-		e=$(date +%s.%N)
-		d=$(echo "$e - $s" | bc)
-		if [ -z "$b" ] || [ "$(echo "$d < $b" | bc)" -eq 1 ]; then b=$d; fi
+		/usr/bin/time -f "%e %U %S" -o "$T/time" "$@" >"$T/out" ||
+		    { echo "$label: failed"; return 1; }
+		read -r d u s <"$T/time"
+		if [ -z "$b" ] || [ "$(echo "$d < $b" | bc)" -eq 1 ]; then
+			b=$d
+			c=$(echo "$u + $s" | bc)
+		fi
 	done
-	printf '%-34s %8.3f s\n' "$label" "$b"
+	printf '%-34s %8.3f s wall %8.3f s cpu\n' "$label" "$b" "$c"
 	BEST=$b
 }
 

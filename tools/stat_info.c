@@ -252,15 +252,15 @@ json_int(const char *s)
 	return *s == '\0';
 }
 
-/* One line as a JSON object: every key=value word; numbers stay numbers,
- * "started" (ms) becomes Unix seconds like every time in our JSON. */
-static void
+/* The key=value words of a line as JSON members (no braces); numbers stay
+ * numbers, "started" (ms) becomes Unix seconds like every time in our
+ * JSON.  Returns whether it printed any. */
+static int
 line_json(FILE *f, char *line)
 {
 	char *w, *save = NULL, *eq, *end;
 	const char *sep = "";
 
-	putc('{', f);
 	for (w = strtok_r(line, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		if ((eq = strchr(w, '=')) == NULL)
 			continue;
@@ -280,7 +280,7 @@ line_json(FILE *f, char *line)
 			    strcmp(alive(eq), "alive") == 0 ? "true" : "false");
 		sep = ",";
 	}
-	putc('}', f);
+	return *sep != '\0';
 }
 
 void
@@ -294,22 +294,25 @@ supervisor_json(struct spool *sp, FILE *f)
 		fputs("null", f);
 		return;
 	}
-	fputs("{\"supervisor\":", f);
+	/* {"pid":..,"started":..,"alive":..,"children":[{"name":..},..]} */
+	putc('{', f);
 	line = text;
 	if (strncmp(text, "supervisor ", 11) == 0) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		line_json(f, line + 11);
+		if (line_json(f, line + 11))
+			putc(',', f);
 		line = next;
-	} else
-		fputs("null", f);
-	fputs(",\"children\":[", f);
+	}
+	fputs("\"children\":[", f);
 	for (; line && *line; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
 		if (strchr(line, '=')) {
 			fputs(sep, f);
+			putc('{', f);
 			line_json(f, line);
+			putc('}', f);
 			sep = ",";
 		}
 	}

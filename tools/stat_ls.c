@@ -28,6 +28,7 @@ struct ls {
 	int nglob;
 	int states[SPOOL_NSTATES];
 	int nstates;
+	int st;			/* the state being counted */
 	struct owners owners;
 	char **meta;		/* IDs with a history, sorted */
 	size_t nmeta;
@@ -201,6 +202,36 @@ one(struct ls *l, int st, const char *name)
 		print_line(l, &ji, attempts, owner);
 }
 
+static int
+count_one(const char *name, unsigned char type, void *arg)
+{
+	struct ls *l = arg;
+
+	(void)type;
+	if (matches(l, name))
+		one(l, l->st, name);
+	return 0;
+}
+
+static int
+count_filtered(struct ls *l)
+{
+	int i;
+
+	if (l->attempts >= 0 && spool_meta_names(l->sp, &l->meta, &l->nmeta) < 0)
+		cli_die_errno("unable to read %s/meta", spool_path(l->sp));
+	for (i = 0; i < l->nstates; i++) {
+		l->st = l->states[i];
+		if (spool_list(l->sp, l->st, count_one, l) < 0)
+			cli_die_errno("unable to read %s/%s", spool_path(l->sp),
+			    spool_state_dir(l->st));
+	}
+	printf("%ld\n", l->shown);
+	spool_names_sorted_free(l->meta, l->nmeta);
+	free(l->glob);
+	return 0;
+}
+
 int
 stat_ls(struct spool *sp, int argc, char **argv, int json)
 {
@@ -225,6 +256,8 @@ stat_ls(struct spool *sp, int argc, char **argv, int json)
 		free(l.glob);
 		return 0;
 	}
+	if (l.count)	/* filters, but no order to keep: no sorting */
+		return count_filtered(&l);
 	l.width = 2;
 	for (i = 0; i < l.nstates; i++) {
 		if (spool_names_sorted(sp, l.states[i], &names[i], &n[i]) < 0)

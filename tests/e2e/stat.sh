@@ -148,7 +148,7 @@ check "summary: the supervisor and its children" eval \
      grep -q "^  consumer.1 *$$ *alive .* 2  exit:1" "$T/sum" &&
      grep -q "^  producer.1 *999999 *gone" "$T/sum"'
 check "JSON: the supervisor" eval 'st --json | json_ok \
-    "o[\"supervisor\"][\"supervisor\"][\"pid\"] == $$ and [c[\"restarts\"] for c in o[\"supervisor\"][\"children\"]] == [2, 0]"'
+    "o[\"supervisor\"][\"pid\"] == $$ and o[\"supervisor\"][\"alive\"] and [c[\"restarts\"] for c in o[\"supervisor\"][\"children\"]] == [2, 0]"'
 rm "$SP/run/supervise.state"
 check "JSON: no supervisor is null" eval 'st --json | json_ok "o[\"supervisor\"] is None"'
 
