@@ -139,17 +139,23 @@ owners_free(struct owners *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* Value of key in a line of words; 1 found. */
+/* Value of key in a line of words; 1 found.  Shown in a table, so that
+ * anything but printable ASCII becomes '?': no control sequence reaches a
+ * terminal, and the columns stay straight. */
 static int
 word(const char *line, const char *key, char *out, size_t size)
 {
 	size_t klen = strlen(key);
 	const char *p = line;
+	char *q;
 
 	while ((p = strstr(p, key)) != NULL) {
 		if ((p == line || p[-1] == ' ') && p[klen] == '=') {
 			size_t n = strcspn(p + klen + 1, " \n");
 			snprintf(out, size, "%.*s", (int)n, p + klen + 1);
+			for (q = out; *q; q++)
+				if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
+					*q = '?';
 			return 1;
 		}
 		p += klen;

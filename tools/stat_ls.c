@@ -139,9 +139,11 @@ print_line(const struct ls *l, const struct spool_job_info *ji, int attempts,
 	size_t elen;
 
 	out_name_padded(stdout, ji->id, l->width);
-	printf("  %-7s %3d %7s %9lld  %-24s  ", spool_state_name(ji->state),
+	printf("  %-7s %3d %7s %9lld  ", spool_state_name(ji->state),
 	    attempts, out_age(l->now - ji->submitted, age, sizeof(age)),
-	    (long long)ji->size, owner ? owner : "-");
+	    (long long)ji->size);
+	out_name_padded(stdout, owner ? owner : "-", 24);	/* a file name too */
+	printf("  ");
 	if (e == NULL) {
 		puts("-");
 		return;

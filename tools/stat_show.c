@@ -278,8 +278,10 @@ show(struct spool *sp, const struct spool_job_info *ji, int all)
 	printf("attempts:   %d\n", ji->meta.attempts +
 	    (ji->state == SPOOL_RUNNING));
 	if (ji->state == SPOOL_RUNNING && owners_load(sp, &o) == 0) {
-		printf("owner:      %s\n", owners_get(&o, ji->id, owner,
-		    sizeof(owner)) ? owner : "- (no lease holds it: see recover)");
+		printf("owner:      ");
+		out_name(stdout, owners_get(&o, ji->id, owner, sizeof(owner)) ?
+		    owner : "- (no lease holds it: see recover)");
+		putchar('\n');
 		owners_free(&o);
 	}
 	if (ji->meta.status[0]) {

@@ -190,7 +190,7 @@ draw_running(struct view *v, int64_t now)
 {
 	struct spool_job_info ji;
 	struct owners o;
-	char **names, obuf[SPOOL_OWNER_MAX + 16], a[32], e[1100];
+	char **names, obuf[SPOOL_OWNER_MAX + 16], a[32], e[1100], eo[600];
 	const char *owner;
 	size_t n, i;
 
@@ -209,7 +209,8 @@ draw_running(struct view *v, int64_t now)
 			continue;
 		owner = owners_get(&o, names[i], obuf, sizeof(obuf));
 		line(v, "%-44s %-26s %8s", esc(names[i], e, sizeof(e)),
-		    owner ? owner : "-", out_age(now - ji.changed, a, sizeof(a)));
+		    owner ? esc(owner, eo, sizeof(eo)) : "-",
+		    out_age(now - ji.changed, a, sizeof(a)));
 	}
 	owners_free(&o);
 	spool_names_sorted_free(names, n);

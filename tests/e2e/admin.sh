@@ -33,6 +33,11 @@ check "hold: recorded with who and when" grep -qx "$TS hold by=$ME from=queued" 
 ad release "$A" 2>/dev/null
 check "release: back in the queue, recorded" eval \
     '[ "$(where "$A")" = new ] && grep -qx "$TS release by=$ME from=held" "$SP/meta/$A"'
+printf 'spool: %s\n' "$SP" >"$T/c.yaml"
+"$BIN/spooladmin" -c "$T/c.yaml" release "$B" 2>/dev/null
+check "-c FILE names the spool" is "$(where "$B")" new
+SPOOL_DIR=$SP "$BIN/spooladmin" hold "$B" 2>/dev/null
+check "SPOOL_DIR names the spool" is "$(where "$B")" hold
 ad cancel "$C" 2>/dev/null
 check "cancel: a queued job goes to dead, recorded" eval \
     '[ "$(where "$C")" = dead ] && grep -qx "$TS cancel by=$ME from=queued" "$SP/meta/$C"'

@@ -19,6 +19,11 @@ st --bogus 2>/dev/null
 check "an unknown option exits 64" is $? 64
 st ls --attempts many 2>/dev/null
 check "a bad number exits 64" is $? 64
+printf 'spool: %s\n' "$SP" >"$T/c.yaml"
+check "-c FILE names the spool" eval '"$BIN/spoolstat" -c "$T/c.yaml" | grep -q "^spool: $SP"'
+printf 'spool: [\n' >"$T/bad.yaml"
+"$BIN/spoolstat" -c "$T/bad.yaml" 2>/dev/null
+check "a bad configuration file exits 78" is $? 78
 check "SPOOL_DIR names the spool" eval 'SPOOL_DIR=$SP "$BIN/spoolstat" | grep -q "^queued *0"'
 check "an empty spool: every state 0 in JSON" eval 'st --json | json_ok \
     "all(o[s] == 0 for s in (\"queued\", \"running\", \"waiting\", \"held\", \"done\", \"dead\"))"'
@@ -149,7 +154,10 @@ check "summary: the supervisor and its children" eval \
      grep -q "^  producer.1 *999999 *gone" "$T/sum"'
 check "JSON: the supervisor" eval 'st --json | json_ok \
     "o[\"supervisor\"][\"pid\"] == $$ and o[\"supervisor\"][\"alive\"] and [c[\"restarts\"] for c in o[\"supervisor\"][\"children\"]] == [2, 0]"'
-rm "$SP/run/supervise.state"
+printf 'supervisor pid=1 started=0\nname=ev\033il pid=1\n' >"$SP/run/supervise.state"
+printf x >"$SP/lease/$(printf 'host\033[2J:1')"
+check "summary: hostile lease and child names escaped" eval '! st | grep -q "$ESC"'
+rm "$SP/run/supervise.state" "$SP/lease/$(printf 'host\033[2J:1')"
 check "JSON: no supervisor is null" eval 'st --json | json_ok "o[\"supervisor\"] is None"'
 
 st show "$T/none" >/dev/null 2>&1
