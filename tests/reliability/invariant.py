@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """invariant.py - the one judge of every reliability run, and its payloads.
 
-  invariant.py mkjobs DIR COUNT TAG     write COUNT payload files DIR/TAG-N
+  invariant.py mkjobs DIR COUNT TAG [SIZE]  write COUNT payload files DIR/TAG-N
   invariant.py check SPOOL [options]    judge a spool; exit 0 ok, 1 violated
 
 A payload is self-checking: a header line
@@ -42,11 +42,17 @@ def body_of(seq, n):
     return (unit * (n // len(unit) + 1))[:n]
 
 
-def mkjobs(d, count, tag):
+def mkjobs(d, count, tag, size=0):
+    """size > 0: each file exactly size bytes (a whole page, say)."""
     os.makedirs(d, exist_ok=True)
     for i in range(1, count + 1):
         seq = "%s-%d" % (tag, i)
         n = 1 + (i * 977) % 3000          # 1..3000 bytes, some > a page
+        if size:
+            n = size - len("SPOOLREL seq=%s len=%d sha256=%s\n" % (
+                seq, size, "0" * 64))
+            n = size - len("SPOOLREL seq=%s len=%d sha256=%s\n" % (
+                seq, n, "0" * 64))
         body = body_of(seq, n)
         head = "SPOOLREL seq=%s len=%d sha256=%s\n" % (
             seq, n, hashlib.sha256(body).hexdigest())
@@ -213,7 +219,8 @@ def check(argv):
 
 def main():
     if len(sys.argv) >= 5 and sys.argv[1] == "mkjobs":
-        mkjobs(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        mkjobs(sys.argv[2], int(sys.argv[3]), sys.argv[4],
+               int(sys.argv[5]) if len(sys.argv) > 5 else 0)
         return 0
     if len(sys.argv) >= 3 and sys.argv[1] == "check":
         return check(sys.argv[2:])
