@@ -58,6 +58,8 @@ log_end(const char *event, const struct spool_job *job, const char *status,
 }
 
 /* The end of a run decides the job's fate (contract: Job lifecycle). */
+static void pause_claims(struct runner *r, int64_t now, const char *op);
+
 static void
 conclude(struct runner *r, struct handler *h, enum outcome out,
     const char *status, const char *reason)
@@ -91,9 +93,14 @@ conclude(struct runner *r, struct handler *h, enum outcome out,
 	if (rc < 0 && errno == ENOENT)
 		log_end("lost", job, status, "taken from us (lease expired, "
 		    "or cancelled)");
-	else if (rc < 0)
+	else if (rc < 0) {
 		cli_log("error", "id=%s error=%s", cli_esc(job->id),
 		    cli_esc(strerror(errno)));
+		/* The spool cannot take the job's end (a full disk): the job
+		 * is back in the queue, and claiming it again at once would
+		 * spin.  Back off. */
+		pause_claims(r, spool_mono(), "finish");
+	}
 	h->busy = h->timed_out = h->lost = h->stopping = 0;
 	h->deadline = h->kill_at = 0;
 }
@@ -266,6 +273,8 @@ claim(struct runner *r, int64_t now)
 			pause_claims(r, now, "start");
 			return;
 		}
+		if (now < r->pause_until)
+			return;		/* its end failed to be recorded */
 		r->pause = 0;
 	}
 }
