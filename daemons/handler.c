@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,6 +111,21 @@ close_all(const int *fds, int n)
 	errno = e;
 }
 
+/* A regular file, now read blocking as usual; else EINVAL. */
+static int
+regular(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return 0;
+	}
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0;
+}
+
 int
 handler_exec(struct handler *h, struct spool *sp, const char *cmd)
 {
@@ -127,9 +143,11 @@ handler_exec(struct handler *h, struct spool *sp, const char *cmd)
 		errno = E2BIG;
 		return -1;
 	}
+	/* The job is the handler's stdin: a regular file, opened without
+	 * blocking (a FIFO swapped in after the claim must not hang us). */
 	if ((fd[0] = openat(spool_dirfd(sp, SPOOL_RUNNING), h->job.id,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    pipe2(fd + 1, O_CLOEXEC) < 0 ||
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    !regular(fd[0]) || pipe2(fd + 1, O_CLOEXEC) < 0 ||
 	    (pid = spawn(script, path, fd[0], -1, fd[2], env)) < 0) {
 		close_all(fd, 3);
 		return -1;

@@ -211,6 +211,18 @@ start(struct runner *r, struct handler *h, int64_t now)
 	    handler_exec(h, r->sp, cf->consumer.exec) < 0) {
 		/* Nothing ran: back to the queue, not counted as a run. */
 		int e = errno;
+		if (!cf->consumer.worker && (e == EACCES || e == EPERM ||
+		    e == EINVAL || e == ELOOP || e == ENXIO || e == EISDIR)) {
+			/* Unless the job itself cannot be opened (another
+			 * user's mode 0600 file, a FIFO swapped in): waiting
+			 * will not mend it, and returned at once it would
+			 * stall the queue behind it.  Dead, with why; an
+			 * operator requeues it once it is readable. */
+			snprintf(why, sizeof(why), "cannot open the job: %s",
+			    strerror(e));
+			conclude(r, h, OUT_DEAD, "unreadable", why);
+			return 0;
+		}
 		snprintf(why, sizeof(why), "cannot start the handler: %s",
 		    strerror(e));
 		if (spool_job_return(r->c, &h->job, why) < 0)

@@ -540,6 +540,8 @@ claimable(struct spool_consumer *c, const char *name, unsigned flags)
 
 static int bury(struct spool_consumer *c, struct spool_job *job,
     const char *status, const char *reason, int counted);
+static int finish(struct spool_consumer *c, struct spool_job *job,
+    enum spool_action a);
 
 /* 1 claimed, 0 not this one, -1 error (the job is back in new/). */
 static int
@@ -568,6 +570,15 @@ claim_one(struct spool_consumer *c, const char *name, unsigned flags,
 	    spool_meta_read(c->sp, name, &m) < 0) {
 		e = errno;
 		job->attempt = 0;
+		if (e == EINVAL || e == EFBIG || e == ELOOP) {
+			/* meta/ID is no history (a FIFO, a symlink, a
+			 * directory, too big): waiting will not mend it, and
+			 * returned each time it would stall the queue behind
+			 * it.  Dead, never run, nothing written through that
+			 * entry; spool_check reports it. */
+			finish(c, job, SPOOL_BURY);
+			return 0;
+		}
 		spool_job_return(c, job, "cannot read the job's history");
 		errno = e;
 		return -1;
@@ -701,8 +712,31 @@ int
 spool_job_open(struct spool_consumer *c, const struct spool_job *job,
     int flags)
 {
-	return openat(c->sp->dir[SPOOL_RUNNING], job->id, flags | O_NOFOLLOW |
-	    O_CLOEXEC);
+	struct stat st;
+	int fd, e;
+
+	/* The claim saw a regular file, but a name can be swapped between
+	 * its look and its rename: O_NONBLOCK, so that a FIFO cannot hang
+	 * us in open(2), and nothing but a regular file is opened. */
+	fd = openat(c->sp->dir[SPOOL_RUNNING], job->id, flags | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) &
+	    ~O_NONBLOCK) < 0)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 /* counted: this line ends a run (and so counts it); else it only says why
@@ -755,6 +789,7 @@ spool_job_retry(struct spool_consumer *c, struct spool_job *job,
 	char st[128], why[2048], dur[32], whyall[2400];
 	struct timespec ts[2];
 	int64_t delay, due;
+	int e;
 
 	if (job->attempt >= c->o.max_attempts) {
 		snprintf(whyall, sizeof(whyall), "max attempts (%d) reached: %s",
@@ -768,21 +803,30 @@ spool_job_retry(struct spool_consumer *c, struct spool_job *job,
 	/* The due time is the file's mtime: set it before the job is in
 	 * wait/, so that nobody sees it there due early. */
 	if (spool_sys.utimensat(c->sp->dir[SPOOL_RUNNING], job->id, ts,
-	    AT_SYMLINK_NOFOLLOW) < 0 ||
-	    meta_event(c, job->id, -1, 0, "retry", "by=%s attempt=%d status=%s "
+	    AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != EPERM && errno != EACCES)
+			goto fail;
+		/* Only its owner may date a file: a job another user wrote
+		 * (a shared spool) keeps its mtime, in the past, and is due
+		 * at once.  Returned instead, it would stall the queue. */
+		delay = 0;
+		due = spool_now();
+	}
+	if (meta_event(c, job->id, -1, 0, "retry", "by=%s attempt=%d status=%s "
 	    "error=%s delay=%s", c->sp->owner, job->attempt,
 	    spool_escape(status, st, sizeof(st)),
 	    spool_escape(reason ? reason : "", why, sizeof(why)),
-	    spool_duration_format(delay, dur, sizeof(dur))) < 0) {
-		int e = errno;
-		spool_job_return(c, job, "cannot record the retry");
-		errno = e;
-		return -1;
-	}
+	    spool_duration_format(delay, dur, sizeof(dur))) < 0)
+		goto fail;
 	if (finish(c, job, SPOOL_RETRY) < 0)
 		return -1;
 	spool_heap_push(&c->waiting, job->id, due, 0);
 	return 0;
+fail:
+	e = errno;
+	spool_job_return(c, job, "cannot record the retry");
+	errno = e;
+	return -1;
 }
 
 int

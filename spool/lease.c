@@ -263,12 +263,20 @@ spool_lease_judge(struct spool *sp, const char *name,
 	for (;;) {
 		fd = spool_sys.openat(sp->dir[SPOOL_LEASE], name, O_RDONLY |
 		    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == ELOOP)
+				errno = EINVAL;	/* a symlink: no lease */
 			return -1;
+		}
 		/* An exclusive try: whoever gets it is the only one to bury it. */
 		li->alive = flock(fd, LOCK_EX | LOCK_NB) < 0;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    (size_t)st.st_size > LEASE_MAX) {
+		if (fstat(fd, &st) < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode) || (size_t)st.st_size > LEASE_MAX) {
 			int e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
 			close(fd);
 			errno = e;

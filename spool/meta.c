@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -273,15 +274,26 @@ spool_meta_vappend(struct spool *sp, int fd, const char *id, int sync,
     const char *event, const char *fmt, va_list ap)
 {
 	char buf[4096];
+	struct stat st;
 	int n, own = fd < 0, e;
 
 	if ((n = format_line(buf, sizeof(buf), event, fmt, ap)) < 0)
 		return -1;
 	if (own) {
+		/* O_NONBLOCK: a FIFO put in meta/ must not hang us in
+		 * open(2) waiting for a reader (ENXIO instead); only a
+		 * regular file is a history. */
 		fd = spool_sys.openat(sp->dir[SPOOL_META], id, O_WRONLY |
-		    O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		    O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		    0644);
 		if (fd < 0)
 			return -1;
+		if (fstat(fd, &st) < 0)
+			goto fail;
+		if (!S_ISREG(st.st_mode)) {
+			errno = EINVAL;
+			goto fail;
+		}
 	}
 	if (spool_write_all(fd, buf, (size_t)n) < 0 ||
 	    (sync && spool_fsync(sp, fd) < 0))

@@ -196,8 +196,14 @@ spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 		struct dead d = { &owners, leases.v[i] };
 		deadfd[i] = spool_lease_judge(sp, leases.v[i], &li, add_live,
 		    &live);
-		/* A lease we cannot read (EIO, EMFILE) may be alive: taking
-		 * the jobs it covers would run them twice.  Move nothing. */
+		/* Not a lease at all (a symlink, a FIFO: no consumer makes
+		 * one), or a damaged one nobody holds: it covers nothing, and
+		 * spool_check reports it.  A lease we cannot read (EIO,
+		 * EMFILE, too big and locked) may be alive: taking the jobs it
+		 * covers would run them twice.  Move nothing then. */
+		if (deadfd[i] == -1 && (errno == EINVAL ||
+		    (errno == EFBIG && !li.alive)))
+			continue;
 		if (deadfd[i] == -1 && errno != ENOENT) {
 			e = errno;
 			break;

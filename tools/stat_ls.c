@@ -180,8 +180,17 @@ one(struct ls *l, int st, const char *name)
 	    sizeof(*l->meta), cmp_name) == NULL)
 		what &= ~(unsigned)SPOOL_INFO_META;
 	if ((what || l->older >= 0 || l->younger >= 0 || l->attempts >= 0) &&
-	    spool_job_info(l->sp, st, name, what, &ji) < 0)
-		return;		/* moved since it was listed */
+	    spool_job_info(l->sp, st, name, what, &ji) < 0) {
+		int e = errno;
+		/* A history that cannot be read (a FIFO, a symlink, too big)
+		 * does not hide the job: it is shown, with why. */
+		if (e == ENOENT || !(what & SPOOL_INFO_META) ||
+		    spool_job_info(l->sp, st, name, what & ~SPOOL_INFO_META,
+		    &ji) < 0)
+			return;		/* moved since it was listed */
+		snprintf(ji.meta.error, sizeof(ji.meta.error),
+		    "history unreadable: %s", strerror(e));
+	}
 	/* The run in progress counts: SPOOL_ATTEMPT is 1 on the first run. */
 	attempts = ji.meta.attempts + (st == SPOOL_RUNNING);
 	if ((l->older >= 0 && l->now - ji.submitted < l->older) ||
