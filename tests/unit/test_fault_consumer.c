@@ -50,8 +50,20 @@ cleanup(void)
 	spool_consumer_close(c);
 	c = NULL;
 	spool_close(sp);
+	sp = NULL;
 	tu_rmtree(dir);
 	free(dir);
+	dir = NULL;
+}
+
+/* After a failed check (which leaves by longjmp): what the run left. */
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (dir)
+		cleanup();
+	return 0;
 }
 
 /* Every job once, whole; in cur/ only if our lease says so; in dead/ only
@@ -315,11 +327,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_claim),
-		cmocka_unit_test(test_complete),
-		cmocka_unit_test(test_retry),
-		cmocka_unit_test(test_bury),
-		cmocka_unit_test(test_return),
+		cmocka_unit_test_teardown(test_claim, teardown),
+		cmocka_unit_test_teardown(test_complete, teardown),
+		cmocka_unit_test_teardown(test_retry, teardown),
+		cmocka_unit_test_teardown(test_bury, teardown),
+		cmocka_unit_test_teardown(test_return, teardown),
 	};
 
 	fr_tmpdir();

@@ -19,8 +19,10 @@ static void
 cleanup(void)
 {
 	spool_close(sp);
+	sp = NULL;
 	tu_rmtree(dir);
 	free(dir);
+	dir = NULL;
 }
 
 /* Every job once, whole, in cur/ or new/; nothing in tmp/. */
@@ -146,11 +148,22 @@ test_recover(void **state)
 	drain_pool();
 }
 
+/* After a failed check (which leaves by longjmp): what the run left. */
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (dir)
+		cleanup();
+	drain_pool();
+	return 0;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_recover),
+		cmocka_unit_test_teardown(test_recover, teardown),
 	};
 
 	fr_tmpdir();

@@ -38,8 +38,10 @@ static void
 cleanup_spool(void)
 {
 	spool_close(sp);
+	sp = NULL;
 	tu_rmtree(dir);
 	free(dir);
+	dir = NULL;
 }
 
 static int
@@ -232,6 +234,19 @@ cleanup_init(void)
 {
 	tu_rmtree(dir);
 	free(dir);
+	dir = NULL;
+}
+
+/* After a failed check (which leaves by longjmp): what the run left. */
+static int
+teardown(void **state)
+{
+	(void)state;
+	spool_close(sp);
+	sp = NULL;
+	if (dir)
+		cleanup_init();
+	return 0;
 }
 
 static void
@@ -306,12 +321,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_submit_one),
-		cmocka_unit_test(test_submit_batch),
-		cmocka_unit_test(test_submit_big_batch),
-		cmocka_unit_test(test_submit_delayed),
-		cmocka_unit_test(test_init),
-		cmocka_unit_test(test_lease_create),
+		cmocka_unit_test_teardown(test_submit_one, teardown),
+		cmocka_unit_test_teardown(test_submit_batch, teardown),
+		cmocka_unit_test_teardown(test_submit_big_batch, teardown),
+		cmocka_unit_test_teardown(test_submit_delayed, teardown),
+		cmocka_unit_test_teardown(test_init, teardown),
+		cmocka_unit_test_teardown(test_lease_create, teardown),
 	};
 
 	fr_tmpdir();
