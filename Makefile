@@ -57,7 +57,7 @@ $(B)/bin/%: $(B)/daemons/%.o $(CLI_OBJ) $(B)/libspool.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bin/spoold: $(B)/daemons/handler.o $(B)/daemons/runner.o
+$(B)/bin/spoold: $(B)/daemons/handler.o $(B)/daemons/runner.o $(B)/daemons/reaper.o
 $(B)/bin/spoolsupervise: $(B)/daemons/children.o $(B)/daemons/supervise_apply.o
 $(B)/bin/spoolstat: $(patsubst %.c,$(B)/%.o,$(wildcard tools/stat_*.c))
 $(B)/bin/spooladmin: $(patsubst %.c,$(B)/%.o,$(wildcard tools/admin_*.c))
@@ -80,6 +80,16 @@ check: deps
 	$(MAKE) all $(B)/libspool.so $(TESTS)
 	$(MAKE) SAN=1 $(patsubst build/%,build-san/%,$(BINS) $(TESTS))
 	sh tests/run
+
+# The reliability suites (RELIABILITY.md): crashes, power cuts, injected
+# and real I/O errors, each judged by one invariant.  Root; MODE=short.
+check-reliability: deps all
+	sh tests/reliability/deps.sh
+	sh tests/reliability/run
+
+# Consumers killed at random under a steady producer, SOAK=seconds.
+soak: deps all
+	sh tests/reliability/soak.sh
 
 demo: deps all
 	sh etc/demo.sh
@@ -106,5 +116,5 @@ install: all $(B)/libspool.so
 clean:
 	rm -rf build build-san bin var
 
-.PHONY: all bin deps check demo bench install clean
+.PHONY: all bin deps check check-reliability soak demo bench install clean
 .SECONDARY:

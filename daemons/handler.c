@@ -8,9 +8,10 @@
  * COMMAND` once per slot and serves job after job: the job's path on a line
  * of its stdin, one reply line on its stdout, "ok", "retry REASON" or
  * "fail REASON", so that a job costs no fork and exec.  Either leads its own
- * process group, so that a timeout or a cancel kills what it started too,
- * and gets SIGKILL when spoold dies (PR_SET_PDEATHSIG), even by SIGKILL.  It
- * inherits no descriptor of ours.
+ * process group, so that a timeout or a cancel kills what it started too;
+ * when spoold dies, even by SIGKILL, the handler gets SIGKILL at once
+ * (PR_SET_PDEATHSIG) and the reaper (reaper.c) kills the rest of its group.
+ * It inherits no descriptor of ours.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "handler.h"
+#include "reaper.h"
 
 void
 handler_init(struct handler *h)
@@ -60,8 +62,10 @@ spawn(const char *script, const char *arg, int in, int out, int err,
 	if ((pid = fork()) != 0) {
 		/* Also here, so that killing the group can never miss a
 		 * child that has not run setpgid yet. */
-		if (pid > 0)
+		if (pid > 0) {
 			setpgid(pid, pid);
+			reaper_add(pid);
+		}
 		return pid;
 	}
 	sigemptyset(&none);

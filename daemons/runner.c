@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "reaper.h"
 #include "runner.h"
 
 #define WORKER_STEADY 10000	/* ms up after which a worker's backoff resets */
@@ -117,6 +118,7 @@ exec_ended(struct runner *r, struct handler *h, int ws)
 		close(h->err);	/* a grandchild may hold it: stop reading */
 		h->err = -1;
 	}
+	reaper_del(h->pid);
 	h->pid = 0;
 	handler_status(ws, st, sizeof(st));
 	conclude(r, h, code == 0 ? OUT_DONE : code == 65 || code == 100 ?
@@ -132,6 +134,7 @@ worker_died(struct runner *r, struct handler *h, int ws)
 
 	handler_read_stderr(h);
 	handler_worker_close(h);
+	reaper_del(h->pid);
 	h->pid = 0;
 	if (now - h->started > WORKER_STEADY)
 		h->backoff = 0;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "reaper.h"
 #include "runner.h"
 
 static const char usage[] =
@@ -155,7 +156,7 @@ idle(void)
 static void
 loop(void)
 {
-	struct pollfd *pfd = NULL;
+	struct pollfd *pfd = NULL, *p;
 	int64_t next, now;
 	int n = 0, max;
 
@@ -177,8 +178,9 @@ loop(void)
 		if (d.drain && idle())
 			break;
 		max = 2 + 2 * d.r.nh;
-		if ((pfd = realloc(pfd, (size_t)max * sizeof(*pfd))) == NULL)
+		if ((p = realloc(pfd, (size_t)max * sizeof(*pfd))) == NULL)
 			cli_die_errno("unable to allocate");
+		pfd = p;
 		pfd[0] = (struct pollfd){ .fd = spool_consumer_fd(d.c),
 		    .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = d.sigfd, .events = POLLIN };
@@ -299,6 +301,10 @@ main(int argc, char **argv)
 	if (!d.cf.consumer.stamp && !d.cf.consumer.exec && !d.cf.consumer.worker)
 		cli_die(EX_USAGE, "nothing to run: give --exec 'COMMAND', "
 		    "--worker 'COMMAND' or --stamp");
+	/* Before any thread or lease exists: the reaper must share neither. */
+	if (!d.cf.consumer.stamp && reaper_start() < 0)
+		cli_warn("unable to start the reaper, a handler's children may "
+		    "outlive a killed spoold: %s", strerror(errno));
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
