@@ -167,9 +167,10 @@ loop(void)
 			if (pfd[1].revents)
 				on_signal();
 		}
-		next = spool_consumer_work(d.c);
+		spool_consumer_work(d.c);
 		now = spool_mono();
 		runner_turn(&d.r, now);
+		next = spool_consumer_next(d.c);
 		if (spool_batch_commit(d.sp) < 0)
 			cli_log("error", "op=sync error=%s",
 			    cli_esc(strerror(errno)));

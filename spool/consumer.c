@@ -59,7 +59,7 @@ struct spool_consumer {
 	struct spool_names lost;	/* ours, gone from cur/ behind our back */
 	char *journal;			/* lease lines not yet written */
 	size_t njournal, capjournal;
-	int64_t next_renew, next_check, next_lost, next_scan, rescan_at;
+	int64_t next_renew, next_check, lost_checked, next_scan, rescan_at;
 	unsigned rand;
 };
 
@@ -377,8 +377,7 @@ spool_consumer_work(struct spool_consumer *c)
 {
 	struct spool_event ev;
 	struct spool_recovery r;
-	const struct spool_hent *top;
-	int64_t now, wall, next;
+	int64_t now;
 
 	journal_compact(c, 0);
 	undefer(c);
@@ -390,8 +389,8 @@ spool_consumer_work(struct spool_consumer *c)
 		spool_lease_renew(&c->lease);
 		c->next_renew = now + c->lease.ttl / 3;
 	}
-	if (now >= c->next_lost) {
-		c->next_lost = now + LOST_CHECK;
+	if (now >= c->lost_checked + LOST_CHECK) {
+		c->lost_checked = now;
 		find_lost(c);
 	}
 	if (now >= c->next_check) {
@@ -406,11 +405,19 @@ spool_consumer_work(struct spool_consumer *c)
 			spool_recover(c->sp, TMP_AGE, &r);
 		scan(c);
 	}
-	wall = spool_now();
-	wake_due(c, wall);
+	wake_due(c, spool_now());
+	return spool_consumer_next(c);
+}
+
+int64_t
+spool_consumer_next(const struct spool_consumer *c)
+{
+	const struct spool_hent *top;
+	int64_t now = spool_mono(), wall = spool_now(), next;
+
 	next = min64(c->next_renew, c->next_check);
-	if (c->running.n > 0)
-		next = min64(next, c->next_lost);
+	if (c->running.n > 0)	/* a job claimed since work() counts too */
+		next = min64(next, c->lost_checked + LOST_CHECK);
 	next = min64(next, c->next_scan);
 	if (c->rescan_at)
 		next = min64(next, c->rescan_at);

@@ -246,6 +246,8 @@ void spool_consumer_set_opts(struct spool_consumer *c,
  * the lease, rescan, recover dead leases).  Returns ms until the next thing
  * is due (for poll's timeout). */
 int64_t spool_consumer_work(struct spool_consumer *c);
+/* The same ms, asked again after claims (they can bring a timer closer). */
+int64_t spool_consumer_next(const struct spool_consumer *c);
 /* Claim the oldest queued job: 1 claimed, 0 none ready, -1 error. */
 int spool_consumer_claim(struct spool_consumer *c, struct spool_job *job);
 /* A job of ours that left cur/ behind our back (cancelled, or taken by a
