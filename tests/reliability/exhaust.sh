@@ -87,8 +87,12 @@ full() {	# full space|inodes OPTIONS
 	umount "$D"
 }
 
-full space size=1m,nr_inodes=1000
-full inodes size=64m,nr_inodes=64
+for k in ${FULL_KINDS:-space inodes}; do
+	case $k in
+	space) full space size=1m,nr_inodes=1000 ;;
+	inodes) full inodes size=64m,nr_inodes=64 ;;
+	esac
+done
 
 # A burst past a small inotify queue: the overflow rescan finds them all.
 reg_sysctl fs.inotify.max_queued_events
