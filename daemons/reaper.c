@@ -54,6 +54,14 @@ reaper_del(pid_t pgid)
 	note('-', pgid);
 }
 
+void
+reaper_stop(void)
+{
+	if (wfd >= 0)
+		close(wfd);
+	wfd = -1;
+}
+
 static void
 track(pid_t *groups, int *n, char op, pid_t pgid)
 {

@@ -13,5 +13,8 @@ int reaper_start(void);
 /* A handler's process group started, or is gone. */
 void reaper_add(pid_t pgid);
 void reaper_del(pid_t pgid);
+/* A clean exit, with no handler left: the reaper reads end of file and
+ * ends too. */
+void reaper_stop(void);
 
 #endif

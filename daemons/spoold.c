@@ -346,5 +346,9 @@ main(int argc, char **argv)
 	spool_close(d.sp);
 	spool_config_free(&d.cf);
 	spool_config_free(&d.flags);
+	/* Every descriptor ours is closed at a clean exit (valgrind
+	 * --track-fds=yes, tests/reliability/hygiene/valgrind.sh). */
+	close(d.sigfd);
+	reaper_stop();
 	return 0;
 }

@@ -214,7 +214,7 @@ timers(int64_t now)
 static void
 loop(void)
 {
-	struct pollfd *pfd = NULL;
+	struct pollfd *pfd = NULL, *p;
 	int64_t now, next;
 	int i, n;
 
@@ -236,8 +236,9 @@ loop(void)
 		}
 		if (s.dirty && state_write(s.rundir, s.started, s.v, s.n) == 0)
 			s.dirty = 0;
-		if ((pfd = realloc(pfd, (size_t)(s.n + 1) * sizeof(*pfd))) == NULL)
+		if ((p = realloc(pfd, (size_t)(s.n + 1) * sizeof(*pfd))) == NULL)
 			cli_die_errno("unable to allocate");
+		pfd = p;
 		pfd[0] = (struct pollfd){ .fd = s.sigfd, .events = POLLIN };
 		for (i = 0, n = 1; i < s.n; i++)
 			if (s.v[i]->out >= 0)
@@ -325,7 +326,7 @@ finish(void)
 int
 main(int argc, char **argv)
 {
-	const char *dir = NULL, *spooldir;
+	const char *dir = NULL, *spooldir, *env;
 	struct spool_recovery r;
 	int i, check = 0;
 
@@ -356,8 +357,8 @@ main(int argc, char **argv)
 	}
 	spooldir = cli_spool_dir(dir, &s.cf);
 	/* The children find the spool as we did, unless we were told. */
-	s.dir = dir || (getenv("SPOOL_DIR") && *getenv("SPOOL_DIR")) ?
-	    spooldir : NULL;
+	env = getenv("SPOOL_DIR");
+	s.dir = dir || (env && *env) ? spooldir : NULL;
 	setup_signals();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		cli_die(EX_OSERR, "unable to become a child subreaper: %s",

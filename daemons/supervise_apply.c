@@ -118,6 +118,8 @@ add(struct child *c)
 {
 	struct child **v;
 
+	/* An array of pointers: sizeof(*v) is meant. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	if (c == NULL || (v = realloc(s.v, (size_t)(s.n + 1) * sizeof(*v))) ==
 	    NULL) {
 		child_free(c);

@@ -271,16 +271,15 @@ confirm_duplicates(struct check *c)
 	size_t i, j;
 
 	for (i = j = 0; i < c->n; i++) {
-		struct finding *f = &c->v[i];
-		if (f->problem == SPOOL_CHECK_DUPLICATE &&
-		    (faccessat(c->sp->dir[f->dir], f->name, F_OK,
+		struct finding f = c->v[i];
+		if (f.problem == SPOOL_CHECK_DUPLICATE &&
+		    (faccessat(c->sp->dir[f.dir], f.name, F_OK,
 		    AT_SYMLINK_NOFOLLOW) < 0 ||
-		    faccessat(c->sp->dir[f->other], f->name, F_OK,
-		    AT_SYMLINK_NOFOLLOW) < 0)) {
-			free(f->name);
-			continue;
-		}
-		c->v[j++] = *f;
+		    faccessat(c->sp->dir[f.other], f.name, F_OK,
+		    AT_SYMLINK_NOFOLLOW) < 0))
+			free(f.name);
+		else
+			c->v[j++] = f;
 	}
 	c->n = j;
 }

@@ -103,7 +103,7 @@ spool_config_defaults(struct spool_config *cf)
 	cf->consumer.concurrency = 1;
 	cf->consumer.max_attempts = 5;
 	cf->consumer.backoff_min = 1000;
-	cf->consumer.backoff_max = 5 * 60000;
+	cf->consumer.backoff_max = 5 * 60000LL;
 	cf->consumer.grace = 10000;
 	cf->consumer.lease_ttl = 60000;
 	cf->consumer.scan = 30000;
@@ -245,6 +245,7 @@ fail(struct ctx *c, yaml_mark_t m, const char *fmt, ...)
 	c->err->line = m.line + 1;
 	c->err->column = m.column + 1;
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive of clang 14, va_start is just above */
 	vsnprintf(c->err->msg, sizeof c->err->msg, fmt, ap);
 	va_end(ap);
 	errno = EINVAL;
@@ -604,7 +605,7 @@ exclusive(struct ctx *c, unsigned a, unsigned b, const char *msg)
 	yaml_mark_t ma = c->mark[__builtin_ctz(a)];
 	yaml_mark_t mb = c->mark[__builtin_ctz(b)];
 	int on[2], i;
-	unsigned bit[2] = { a, b };
+	const unsigned bit[2] = { a, b };
 
 	for (i = 0; i < 2; i++)
 		on[i] = (cf->set & bit[i]) &&
@@ -673,6 +674,8 @@ parse(struct ctx *c, const char *buf, size_t len)
 		r = syntax(c, &p, buf, len);
 		goto out;
 	}
+	/* Only for the walk below; reset before doc goes out of scope. */
+	/* cppcheck-suppress autoVariables */
 	c->doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL || is_null(root))
@@ -691,6 +694,7 @@ parse(struct ctx *c, const char *buf, size_t len)
 		yaml_document_delete(&more);
 	}
 	yaml_document_delete(&doc);
+	c->doc = NULL;
 out:
 	yaml_parser_delete(&p);
 	return r;

@@ -23,6 +23,7 @@ static void
 vwarn(const char *fmt, va_list ap, const char *why)
 {
 	fprintf(stderr, "%s: ", cli_prog);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive of clang 14, every caller va_starts ap */
 	vfprintf(stderr, fmt, ap);
 	if (why)
 		fprintf(stderr, ": %s", why);
@@ -225,6 +226,7 @@ cli_log(const char *event, const char *fmt, ...)
 	if (fmt && *fmt && (size_t)n < sizeof(line) - 2) {
 		line[n++] = ' ';
 		va_start(ap, fmt);
+		/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive of clang 14, va_start is just above */
 		m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 		va_end(ap);
 		if (m > 0)

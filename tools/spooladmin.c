@@ -253,10 +253,13 @@ static void
 parse(int argc, char **argv, const char *verb, struct opts *o)
 {
 	int i, opts = 1, purge = strcmp(verb, "purge") == 0;
-	int ids = !purge && strcmp(verb, "recover") && strcmp(verb, "check");
+	int ids = !purge && strcmp(verb, "recover") != 0 &&
+	    strcmp(verb, "check") != 0;
 
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (a == NULL)
+			break;	/* never (i < argc); tells the analyzers so */
 		if (opts && strcmp(a, "--") == 0)
 			opts = 0;
 		else if (opts && short_flags(a, o))
@@ -345,7 +348,8 @@ main(int argc, char **argv)
 	for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
 		if (strcmp(verb, verbs[k].name) == 0)
 			v = &verbs[k];
-	if (v == NULL && strcmp(verb, "recover") && strcmp(verb, "check"))
+	if (v == NULL && strcmp(verb, "recover") != 0 &&
+	    strcmp(verb, "check") != 0)
 		cli_usage(usage);
 	parse(argc - i, argv + i, verb, &o);
 	sp = cli_spool_open(cli_spool_dir(dir, &cf), cf.durable ? 0 : SPOOL_NOSYNC);

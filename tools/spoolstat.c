@@ -195,11 +195,11 @@ prometheus(struct spool *sp)
 	metric("spool_jobs_failed_total", "counter",
 	    "Failed runs: jobs sent to retry or to dead by a consumer.");
 	printf("spool_jobs_failed_total %llu\n",
-	    (unsigned long long)(c[SPOOL_RETRY] + c[SPOOL_BURY]));
+	    (unsigned long long)c[SPOOL_RETRY] + c[SPOOL_BURY]);
 	metric("spool_jobs_dead_total", "counter",
 	    "Jobs moved to dead: failed for good, rejected or cancelled.");
 	printf("spool_jobs_dead_total %llu\n",
-	    (unsigned long long)(c[SPOOL_BURY] + c[SPOOL_CANCEL]));
+	    (unsigned long long)c[SPOOL_BURY] + c[SPOOL_CANCEL]);
 	metric("spool_transitions_total", "counter",
 	    "State changes on this host, by action.");
 	for (i = 0; i < SPOOL_NACTIONS; i++) {

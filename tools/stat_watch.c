@@ -134,6 +134,7 @@ line(struct view *v, const char *fmt, ...)
 	if (v->left == 0)
 		return;
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive of clang 14, va_start is just above */
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	for (i = 0; buf[i]; i++)
