@@ -86,6 +86,19 @@ check: deps
 check-reliability: deps all
 	sh tests/reliability/deps.sh
 	sh tests/reliability/run
+	sh tests/reliability/clock/run.sh
+	sh tests/reliability/fuzz/entries.sh
+	$(MAKE) fuzz
+
+# libFuzzer (clang) on every parser of what the spool reads back,
+# FUZZ_TIME seconds each (60); FUZZ_ENGINE=afl for AFL++.
+fuzz:
+	sh tests/reliability/fuzz/run.sh
+
+# cppcheck, clang-tidy, scan-build, the suite under ASan+UBSan with gcc and
+# clang, valgrind on spoold after 10,000 jobs, failing allocations.
+check-hygiene: deps all
+	sh tests/reliability/hygiene/run.sh
 
 # Consumers killed at random under a steady producer, SOAK=seconds.
 soak: deps all
@@ -114,7 +127,9 @@ install: all $(B)/libspool.so
 		sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
 
 clean:
-	rm -rf build build-san bin var
+	rm -rf build build-san build-clang-san build-scan build-hygiene build-fuzz \
+		build-afl bin var
 
-.PHONY: all bin deps check check-reliability soak demo bench install clean
+.PHONY: all bin deps check check-reliability fuzz check-hygiene soak demo bench \
+	install clean
 .SECONDARY:
