@@ -76,7 +76,9 @@ for s in $SCENARIOS; do
 	scenario "$s"
 	prepare
 	rm -f "$T/out"
-	strace -o "$T/rec.log" -e trace=$SET $RUN >"$T/out" 2>"$T/err"
+	# (LeakSanitizer cannot run under ptrace: an ASan build is traced
+	# without it.)
+	ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 strace -o "$T/rec.log" -e trace=$SET $RUN >"$T/out" 2>"$T/err"
 	rc=$?
 	unhold
 	if [ $rc -ne 0 ]; then
@@ -95,7 +97,8 @@ for s in $SCENARIOS; do
 			i=$((i + 1))
 			prepare
 			rm -f "$T/out" "$T/held.now"
-			timeout -s KILL 60 strace -o "$T/kill.log" -e trace="$name" \
+			ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 \
+			    timeout -s KILL 60 strace -o "$T/kill.log" -e trace="$name" \
 			    -e inject="$name":signal=KILL:when=$when $RUN \
 			    >"$T/out" 2>"$T/err"
 			TRIALS=$((TRIALS + 1))

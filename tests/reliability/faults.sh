@@ -23,6 +23,9 @@ else
 	    renameat2 renameat unlinkat mkdirat ftruncate utimensat futimens flock"}
 fi
 SHIM=$W/faultshim.so
+# An ASan build lets the shim come first.
+ASAN_OPTIONS=$ASAN_OPTIONS:verify_asan_link_order=0
+export ASAN_OPTIONS
 ${CC:-cc} -shared -fPIC -O2 -o "$SHIM" "$REL/faultshim.c" -ldl || exit 1
 . "$REL/tpl.sh"
 make_templates

@@ -36,8 +36,8 @@ orphans() {	# orphans [spoold options]
 	_p=$!
 	reg_pid $_p
 	wait_for 20 sh -c "[ \$(ls '$SP/cur' | wc -l) -eq 3 ] && \
-	    [ \$(pgrep -P $_p | wc -l) -eq 3 ]" || nok "orphans: 3 running"
-	_kids=$(pgrep -P $_p)
+	    [ \$(pgrep -x -P $_p sleep | wc -l) -eq 3 ]" || nok "orphans: 3 running"
+	_kids=$(pgrep -x -P $_p sleep)
 	for _k in $_kids; do reg_pid $_k; done
 	kill -9 $_p
 	wait $_p 2>/dev/null
@@ -49,22 +49,35 @@ orphans() {	# orphans [spoold options]
 	ls "$SP/cur" >"$T/held.tpl"
 }
 
-make_templates() {
+make_templates() {	# only those the scenarios in $SCENARIOS start from
+	_need=
+	for _s in $SCENARIOS; do
+		scenario "$_s"
+		_need="$_need $TPL "
+	done
 	mkdir -p "$T"
 	"$BIN/spooladmin" init "$SP" || exit 1
 	"$BIN/spoolsubmit" -d "$SP" "$PAY/p-1" "$PAY/p-2" "$PAY/p-3" \
 	    >"$T/acked" || exit 1
 	save q
-	"$BIN/spoold" -d "$SP" --exec "$W/h_dead" --drain 2>/dev/null
-	rm -f "$T/runs"
-	save dead
-	tpl q
-	"$BIN/spooladmin" -d "$SP" hold $(cat "$T/acked") 2>/dev/null
-	save held
-	orphans
-	save orphan
-	orphans --lease-ttl 1s
-	save hung
+	case $_need in *" dead "*)
+		"$BIN/spoold" -d "$SP" --exec "$W/h_dead" --drain 2>/dev/null
+		rm -f "$T/runs"
+		save dead ;;
+	esac
+	case $_need in *" held "*)
+		tpl q
+		"$BIN/spooladmin" -d "$SP" hold $(cat "$T/acked") 2>/dev/null
+		save held ;;
+	esac
+	case $_need in *" orphan "*)
+		orphans
+		save orphan ;;
+	esac
+	case $_need in *" hung "*)
+		orphans --lease-ttl 1s
+		save hung ;;
+	esac
 }
 
 # The traced command of each scenario, with what the check needs.
