@@ -257,6 +257,8 @@ int
 handler_stamp(struct handler *h, struct spool *sp, struct spool_consumer *c)
 {
 	char line[SPOOL_OWNER_MAX + 64], ts[32];
+	struct stat st;
+	size_t off = 0;
 	ssize_t n;
 	int fd, len, e;
 
@@ -264,21 +266,33 @@ handler_stamp(struct handler *h, struct spool *sp, struct spool_consumer *c)
 	    spool_time_format(spool_now(), ts, sizeof(ts)), spool_owner(sp));
 	if ((fd = spool_job_open(c, &h->job, O_WRONLY | O_APPEND)) < 0)
 		return -1;
-	n = write(fd, line, (size_t)len);
-	if (n != len) {
-		e = n < 0 ? errno : EIO;
-		close(fd);
-		errno = e;
-		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	/* One whole line: short writes resumed; on any failure the job is
+	 * cut back to its size, so that the retry leaves no half line. */
+	while (off < (size_t)len) {
+		n = write(fd, line + off, (size_t)len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			goto fail;
+		}
+		off += (size_t)n;
 	}
 	/* The stamp is on disk before the job is in done/. */
-	if (spool_durable(sp) && fsync(fd) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	if (spool_durable(sp) && fsync(fd) < 0)
+		goto fail;
 	return close(fd);
+fail:
+	e = errno;
+	if (off > 0 && ftruncate(fd, st.st_size) < 0) {
+		/* Then the retry's stamp follows what is left. */
+	}
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 void

@@ -2,7 +2,8 @@
 # reliability_short.sh - the short reliability run inside make check (see
 # tests/reliability/ and RELIABILITY.md; `make check-reliability` is the
 # full one): crashes at the renames and syncs of a submission and of a
-# stamping consumer, EIO and ENOSPC at a consumer's renames, a full tmpfs
+# stamping consumer, EIO at a consumer's renames and writes and short
+# writes (regressions: consumer.c finish, the stamp's whole line), a full tmpfs
 # and an inotify overflow, power cuts of a submission on ext4; each judged
 # by tests/reliability/invariant.py.  Needs root.
 cd "$(dirname "$0")/../.." || exit 1
@@ -16,7 +17,8 @@ sh tests/reliability/deps.sh || { echo "not ok - reliability_short: cannot insta
 rc=0
 SCENARIOS="submitN done" ONLY=renameat2,fsync,syncfs \
     sh tests/reliability/crash.sh || rc=1
-SCENARIOS=done OPS=renameat2 sh tests/reliability/faults.sh || rc=1
+SCENARIOS=done OPS="renameat2 write" FAULT_ERRS="EIO SHORT" \
+    sh tests/reliability/faults.sh || rc=1
 FULL_KINDS=space BURST_SHORT=1000 sh tests/reliability/exhaust.sh || rc=1
 FSES_SHORT=ext4 PATHS_SHORT=produce POWER_CALLS=fsync TESTTEST=0 \
     sh tests/reliability/power.sh || rc=1

@@ -124,8 +124,15 @@ for s in $SCENARIOS; do
 	for op in $OPS; do
 		n=$(awk -v o="$op" '$1 == o { print $2 }' "$W/counts.$s")
 		[ -n "$n" ] || continue
-		errs="EIO ENOSPC"
-		case $op in read | write | pwrite) errs="$errs EINTR SHORT" ;; esac
+		errs=
+		for e in ${FAULT_ERRS:-EIO ENOSPC EINTR SHORT}; do
+			case $e:$op in
+			EINTR:read | EINTR:write | EINTR:pwrite) ;;
+			SHORT:read | SHORT:write | SHORT:pwrite) ;;
+			EINTR:* | SHORT:*) continue ;;
+			esac
+			errs="$errs $e"
+		done
 		i=1
 		while [ $i -le "$n" ]; do
 			for e in $errs; do
