@@ -143,9 +143,12 @@ on_signal(void)
 static int
 idle(void)
 {
+	/* A dead lease still there names jobs a recovery left for its next
+	 * pass (claimed within a tick of it): not idle until they are back. */
 	return runner_busy(&d.r) == 0 &&
 	    spool_list(d.sp, SPOOL_QUEUED, NULL, NULL) == 0 &&
-	    spool_list(d.sp, SPOOL_WAITING, NULL, NULL) == 0;
+	    spool_list(d.sp, SPOOL_WAITING, NULL, NULL) == 0 &&
+	    spool_recover_needed(d.sp) <= 0;
 }
 
 /*

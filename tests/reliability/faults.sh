@@ -66,9 +66,9 @@ trial() {	# trial SCENARIO OP NTH ERR
 	elif [ $rc -ne 0 ] && [ $rc -ne "$_want" ]; then
 		nok "$_what ($_where): exit $rc, expected 0 or $_want: $(tail -1 "$T/err")"
 		return
-	elif [ $rc -ne 0 ] && ! tail -1 "$T/err" |
-	    grep -q "^$_prog: unable to .*: $(text_of "$4")\$"; then
-		nok "$_what ($_where): unclear message: $(tail -1 "$T/err")"
+	elif [ $rc -ne 0 ] &&
+	    ! grep -q "^$_prog: .*: $(text_of "$4")\$" "$T/err"; then
+		nok "$_what ($_where): no message with the cause: $(tail -1 "$T/err")"
 		return
 	fi
 	[ $rc -ne 0 ] && FAILED_CLEANLY=$((FAILED_CLEANLY + 1))

@@ -114,7 +114,9 @@ prepare() {
 		reg_pid $HPID
 		wait_for 5 sh -c "grep -q ' $(stat -c %i "$SP/lease/$(ls "$SP/lease")") ' /proc/locks"
 	fi
-	case $TPL in orphan | hung) sleep 0.02 ;; esac	# ctimes before the recovery
+	# The orphans' consumer died a while ago: over the tick within
+	# which recovery leaves a job for its next pass (recover.c).
+	case $TPL in orphan | hung) sleep 0.15 ;; esac
 	IDS=$(cat "$T/acked" | tr '\n' ' ')
 	RUN=$(echo "$CMD" | sed "s|IDS|$IDS|")
 }
