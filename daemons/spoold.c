@@ -143,12 +143,16 @@ on_signal(void)
 static int
 idle(void)
 {
-	/* A dead lease still there names jobs a recovery left for its next
-	 * pass (claimed within a tick of it): not idle until they are back. */
-	return runner_busy(&d.r) == 0 &&
-	    spool_list(d.sp, SPOOL_QUEUED, NULL, NULL) == 0 &&
-	    spool_list(d.sp, SPOOL_WAITING, NULL, NULL) == 0 &&
-	    spool_recover_needed(d.sp) <= 0;
+	struct spool_recovery r;
+
+	if (runner_busy(&d.r) != 0 ||
+	    spool_list(d.sp, SPOOL_QUEUED, NULL, NULL) != 0 ||
+	    spool_list(d.sp, SPOOL_WAITING, NULL, NULL) != 0)
+		return 0;
+	/* Jobs of a dead or hung consumer that a recovery left for its next
+	 * pass (they entered cur/ within a tick of it) are not back yet. */
+	return spool_recover_needed(d.sp) <= 0 ||
+	    (spool_recover(d.sp, -1, &r) >= 0 && r.jobs == 0 && r.busy == 0);
 }
 
 /*

@@ -109,7 +109,7 @@ prepare() {
 	if [ -n "$HOLDER" ]; then
 		# The hung consumer: its lease locked by a live process, its
 		# renewal older than its ttl (1s).
-		flock "$SP/lease/$(ls "$SP/lease")" sleep 1000 &
+		(flock 9 && exec sleep 1000) 9<"$SP/lease/$(ls "$SP/lease")" &
 		HPID=$!
 		reg_pid $HPID
 		wait_for 5 sh -c "grep -q ' $(stat -c %i "$SP/lease/$(ls "$SP/lease")") ' /proc/locks"
