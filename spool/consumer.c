@@ -72,7 +72,7 @@ spool_consumer_defaults(struct spool_consumer_opts *o)
 	o->lease_ttl = 60000;
 	o->scan = 30000;
 	o->settle = 1000;
-	o->max_index = 262144;	/* ~11 MB of names at most, ~14 MB to scan */
+	o->max_index = 393216;	/* ~16 MB of names, ~22 MB while scanning */
 }
 
 /*

@@ -127,14 +127,6 @@ cmp_name(const void *a, const void *b, void *arena)
 	    (const char *)arena + *(const uint32_t *)b);
 }
 
-static int
-cmp_off(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Quickselect: the k lowest names into v[0..k), the highest of them last. */
 static void
 select_k(const char *a, uint32_t *v, long n, long k)
@@ -177,11 +169,13 @@ select_k(const char *a, uint32_t *v, long n, long k)
 	t = v[j], v[j] = v[k - 1], v[k - 1] = t;
 }
 
-/* Keep the k lowest; move their names down over the dropped ones. */
+/* Keep the k lowest: the k-th lowest becomes the limit, and one pass over
+ * the arena moves the names at or below it down over the others (no sort:
+ * offsets come out in arena order). */
 static int
 prune(struct spool_lowest *l)
 {
-	size_t i, len, at = 0;
+	size_t p, len, at = 0, n = 0;
 	char *limit;
 
 	select_k(l->arena, l->off, (long)l->n, (long)l->k);
@@ -190,15 +184,15 @@ prune(struct spool_lowest *l)
 	free(l->limit);
 	l->limit = limit;
 	l->truncated = 1;
-	l->n = l->k;
-	/* In arena order, each name moves down or stays. */
-	qsort(l->off, l->n, sizeof(*l->off), cmp_off);
-	for (i = 0; i < l->n; i++) {
-		len = strlen(l->arena + l->off[i]) + 1;
-		memmove(l->arena + at, l->arena + l->off[i], len);
-		l->off[i] = (uint32_t)at;
+	for (p = 0; p < l->used; p += len) {
+		len = strlen(l->arena + p) + 1;
+		if (strcmp(l->arena + p, limit) > 0)
+			continue;
+		memmove(l->arena + at, l->arena + p, len);
+		l->off[n++] = (uint32_t)at;
 		at += len;
 	}
+	l->n = n;
 	l->used = at;
 	return 0;
 }
