@@ -7,8 +7,9 @@
  *		complete until the queue is empty; N jobs must be done
  *   drain e2e DIR N C [durable]		a producer (commits of BATCH)
  *		and C consumers at once
- *   drain depth DIR M				one consumer claims M jobs;
- *		prints the claim rate and the time to open the consumer (ms)
+ *   drain depth DIR M [R]			one consumer claims M jobs, R
+ *		times (refilled in between); prints the claim rate and the
+ *		time to open the consumer (ms)
  *   drain latency DIR N US [durable]		a job every US microseconds by
  *		the plain protocol (tmp/, [fsync], rename to new/), one
  *		consumer; prints drop-to-claim p50 and p99 in ms
@@ -243,33 +244,59 @@ latency(const char *dir, long n, long us, int durable)
 	(void)pid;
 }
 
+/* Put m new jobs straight into new/ (nobody is looking), named after the
+ * others. */
 static void
-depth(const char *dir, long m)
+refill(const char *dir, long m, long round)
+{
+	char path[PATH_MAX];
+	struct timespec ts;
+	long i;
+	int fd;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (i = 0; i < m; i++) {
+		snprintf(path, sizeof(path), "%s/new/%010lld.%09ld.%d.refill",
+		    dir, (long long)ts.tv_sec, round * m + i, (int)getpid());
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) < 0 ||
+		    write(fd, payload, sizeof(payload)) < 0 || close(fd) < 0)
+			die(path);
+	}
+}
+
+/* rounds times: open a consumer (its first scan timed apart), claim m
+ * jobs (timed), close, and put m jobs back: the depth stays. */
+static void
+depth(const char *dir, long m, long rounds)
 {
 	struct spool_consumer_opts o;
 	struct spool_consumer *c;
 	struct spool_job job;
-	struct spool *sp = open_spool(dir, 0);
-	double t0, t1;
-	long k;
+	struct spool *sp;
+	double t0, t1, claiming = 0, opening = 0;
+	long k, r;
 
-	spool_close(sp);
-	sp = open_spool(dir, 0);
-	spool_consumer_defaults(&o);
-	t0 = now();
-	if ((c = spool_consumer_open(sp, &o)) == NULL)
-		die("consumer open");
-	t1 = now();
-	for (k = 0; k < m; k++) {
-		if (k % turn == 0)
-			spool_consumer_work(c);
-		if (spool_consumer_claim(c, &job) <= 0)
-			die("claim: queue empty too soon");
-		spool_job_complete(c, &job);
+	for (r = 0; r < rounds; r++) {
+		sp = open_spool(dir, 0);
+		spool_consumer_defaults(&o);
+		t0 = now();
+		if ((c = spool_consumer_open(sp, &o)) == NULL)
+			die("consumer open");
+		t1 = now();
+		for (k = 0; k < m; k++) {
+			if (k % turn == 0)
+				spool_consumer_work(c);
+			if (spool_consumer_claim(c, &job) <= 0)
+				die("claim: queue empty too soon");
+			spool_job_complete(c, &job);
+		}
+		claiming += now() - t1;
+		opening += t1 - t0;
+		spool_consumer_close(c);
+		spool_close(sp);
+		refill(dir, m, r);
 	}
-	printf("%.0f %.1f\n", m / (now() - t1), (t1 - t0) * 1000);
-	spool_consumer_close(c);
-	spool_close(sp);
+	printf("%.0f %.1f\n", m * rounds / claiming, opening / rounds * 1000);
 }
 
 static void
@@ -364,7 +391,7 @@ main(int argc, char **argv)
 		}
 		wait_all((int)c + 1);
 	} else if (strcmp(mode, "depth") == 0) {
-		depth(dir, n);
+		depth(dir, n, c);
 		return 0;
 	} else if (strcmp(mode, "latency") == 0) {
 		latency(dir, n, c, durable);
