@@ -30,18 +30,19 @@ exit 65
 H
 chmod +x "$W/h_dead"
 
-# A file system on a loop device, mounted at $W/mnt.FS.
+# A file system in an image, mounted at $W/mnt.FS through a loop device
+# that mount(8) sets up with autoclear: it goes with the last unmount,
+# even a lazy one at cleanup.
 mkfs_mount() {	# mkfs_mount FS
-	truncate -s 320M "$W/img.$1" || return 1
-	LOOP=$(losetup -f --show "$W/img.$1") || return 1
-	reg_loop "$LOOP"
+	IMG=$W/img.$1
+	truncate -s 320M "$IMG" || return 1
 	case $1 in
-	ext4) mkfs.ext4 -q -F "$LOOP" ;;
-	xfs) mkfs.xfs -q -f "$LOOP" ;;
+	ext4) mkfs.ext4 -q -F "$IMG" ;;
+	xfs) mkfs.xfs -q -f "$IMG" ;;
 	esac || return 1
 	MNT=$W/mnt.$1
 	mkdir -p "$MNT"
-	mount "$LOOP" "$MNT" || return 1
+	mount -o loop "$IMG" "$MNT" || return 1
 	reg_mount "$MNT"
 }
 
@@ -110,7 +111,7 @@ power_cut() {	# power_cut FS PATH NAME N SUBMIT_BIN
 	wait $spid 2>/dev/null
 	wait_for 10 gone "$tpid"
 	umount "$MNT" || { sleep 0.5; umount "$MNT"; } || { nok "$1: umount"; return 1; }
-	mount "$LOOP" "$MNT" || { nok "$1: mount after the cut"; return 1; }
+	mount -o loop "$IMG" "$MNT" || { nok "$1: mount after the cut"; return 1; }
 	CUTS=$((CUTS + 1))
 	# Jobs not durably finished when the power went may run again.
 	ls "$MNT/sp/cur" "$MNT/sp/new" >"$W/held" 2>/dev/null
