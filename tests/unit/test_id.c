@@ -3,29 +3,8 @@
  * of valid and invalid names, sorting in generation order (also when the
  * clock steps back), and spool_id_time.
  */
+#define TU_SPOOL_FIXTURE
 #include "testutil.h"
-
-static char *dir;
-static struct spool *sp;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	dir = tu_mkspool();
-	sp = tu_open(dir, 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_close(sp);
-	tu_rmtree(dir);
-	free(dir);
-	return 0;
-}
 
 /* "SSSSSSSSSS.NNNNNNNNN.PID.HOST", with only [A-Za-z0-9._-]. */
 static void

@@ -5,29 +5,8 @@
  * job, and the admin's spool_job_act: its history lines, its refusals, and
  * the look-again when a daemon moves the job between find and rename.
  */
+#define TU_SPOOL_FIXTURE
 #include "testutil.h"
-
-static char *dir;
-static struct spool *sp;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	dir = tu_mkspool();
-	sp = tu_open(dir, 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_close(sp);
-	tu_rmtree(dir);
-	free(dir);
-	return 0;
-}
 
 /* Every action from every state: legal ones move the file (purge removes
  * it and its history), others leave it where it is with EINVAL. */

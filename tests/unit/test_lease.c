@@ -10,31 +10,11 @@
 #include <sys/file.h>
 #include <sys/wait.h>
 
+#define TU_SPOOL_FIXTURE
 #include "testutil.h"
 #include "fault.h"
 #include "lease.h"
 
-static char *dir;
-static struct spool *sp;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	dir = tu_mkspool();
-	sp = tu_open(dir, 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_close(sp);
-	tu_rmtree(dir);
-	free(dir);
-	return 0;
-}
 
 /* A consumer in a child: lease (ttl ms), claim ids, say so, sleep. */
 static pid_t

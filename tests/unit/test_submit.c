@@ -4,30 +4,10 @@
  * a descriptor, delayed jobs in wait/ with their due time as mtime, the
  * IDs a commit reports, and aborting what is pending.
  */
+#define TU_SPOOL_FIXTURE
 #include "testutil.h"
 #include "fault.h"
 
-static char *dir;
-static struct spool *sp;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	dir = tu_mkspool();
-	sp = tu_open(dir, 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_close(sp);
-	tu_rmtree(dir);
-	free(dir);
-	return 0;
-}
 
 static void
 test_single(void **state)

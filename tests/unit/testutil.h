@@ -237,4 +237,31 @@ tu_wait_fd(int fd, int ms)
 	return poll(&p, 1, ms) > 0;
 }
 
+#ifdef TU_SPOOL_FIXTURE
+/* A fresh spool for each test case: dir and sp, made by the cmocka fixture
+ * setup and removed by teardown.  Define TU_SPOOL_FIXTURE before the
+ * include to have them. */
+static char *dir;
+static struct spool *sp;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	dir = tu_mkspool();
+	sp = tu_open(dir, 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+	return 0;
+}
+#endif
+
 #endif
