@@ -5,10 +5,14 @@
  * moment in a daemon).  A job reaches a state durably in this order:
  * the file's data is fsynced before the rename that publishes it, and the
  * target directory is fsynced after the rename, before anybody is told.
- * On ext4 and xfs a rename is one journal transaction covering both
- * directories, so syncing the target directory makes the whole move durable:
- * after a crash the job is in one directory or the other, never both, never
- * neither.  With SPOOL_NOSYNC every fsync is skipped (durable: false).
+ * On a journaling file system (ext4 with its journal, xfs) a rename is one
+ * journal transaction covering both directories, so syncing the target
+ * directory makes the whole move durable: after a crash the job is in one
+ * directory or the other, never both, never neither.  Without a journal
+ * (ext2, ext4 made with ^has_journal) nothing makes a rename atomic on disk,
+ * and after a crash fsck may leave a job under both names or, at worst,
+ * none: run spools on a journaling file system.  With SPOOL_NOSYNC every
+ * fsync is skipped (durable: false).
  *
  * A failed fsync is never retried and trusted: the error goes up, and the
  * caller must treat what it covered as not durable (the page cache may have
