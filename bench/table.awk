@@ -79,6 +79,7 @@ END {
 	    "--exec: %s), %d runs, %s, %d s\n", num(N), num(ND), num(NX), RUNS,
 	    host, secs
 	printf "load average %s\n", load
+	printf "disk: %s; tmpfs: /dev/shm\n", disk
 	printf "jobs/s, median ±spread (half the range over the runs); " \
 	    "e2e = 1 producer + 2 consumers\n\n"
 	printf "%-44s %15s %15s %15s %15s\n", "", "tmpfs", "tmpfs durable",
