@@ -2,9 +2,10 @@
  * watch.c - directory notifications, through libinotifytools.
  *
  * libinotifytools (3.22) reads events only by blocking in
- * inotifytools_next_event, and keeps its inotify descriptor to itself, while
- * the daemon's event loop must poll(2) signals, pipes and timers too.  So a
- * thread owns the library: it blocks for the next event and forwards it,
+ * inotifytools_next_event (a timeout of 0 blocks too: it selects with no
+ * timeout), and keeps its inotify descriptor to itself, while the daemon's
+ * event loop must poll(2) signals, pipes and timers too.  So a thread owns
+ * the library: it blocks for the next event and forwards it,
  * as one atomic write of at most PIPE_BUF bytes, into a pipe whose read end
  * the loop polls.  The thread blocks every signal and touches nothing else.
  * Events are hints: the consumer rescans on IN_Q_OVERFLOW and on a timer.
