@@ -18,7 +18,7 @@ static const char usage[] =
     "spoolstat [-d DIR] [-c FILE] [--json | --prometheus | --shape | --watch [SECONDS]]\n"
     "       spoolstat [-d DIR] [-c FILE] ls [-i | -c] [--json] [--older-than AGE]\n"
     "                 [--younger-than AGE] [--attempts N] [STATE | GLOB ...]\n"
-    "       spoolstat [-d DIR] [-c FILE] show [--body] ID ...";
+    "       spoolstat [-d DIR] [-c FILE] show [--body | --json] ID ...";
 
 /* The states a summary lists, in order; tmp/ is shown when not empty. */
 static const int shown[] = { SPOOL_QUEUED, SPOOL_RUNNING, SPOOL_WAITING,
@@ -318,15 +318,14 @@ main(int argc, char **argv)
 		cli_config_load(&cf, conf);
 	if (i < argc && strcmp(argv[i], "ls") != 0 && strcmp(argv[i], "show") != 0)
 		cli_usage(usage);
-	if (i < argc && mode != SUMMARY && (mode != JSON ||
-	    strcmp(argv[i], "ls") != 0))
+	if (i < argc && mode != SUMMARY && mode != JSON)
 		cli_usage(usage);
 	/* Read-only: nothing we do needs a sync. */
 	sp = cli_spool_open(cli_spool_dir(dir, &cf), SPOOL_NOSYNC);
 	if (i < argc && strcmp(argv[i], "ls") == 0)
 		rc = stat_ls(sp, argc - i, argv + i, mode == JSON);
 	else if (i < argc)
-		rc = stat_show(sp, argc - i, argv + i);
+		rc = stat_show(sp, argc - i, argv + i, mode == JSON);
 	else if (mode == JSON)
 		rc = summary_json(sp);
 	else if (mode == PROM)

@@ -49,9 +49,14 @@ void owners_free(struct owners *o);
 void supervisor_print(struct spool *sp, FILE *f, const char *indent);
 void supervisor_json(struct spool *sp, FILE *f);
 
+/* The fields of a job's JSON object, without its braces (stat_ls.c): the
+ * same names for ls --json and show --json. */
+void out_job_json(const struct spool_job_info *ji, int attempts,
+    const char *owner, int64_t now);
+
 /* The verbs; each returns the exit code. */
 int stat_ls(struct spool *sp, int argc, char **argv, int json);
-int stat_show(struct spool *sp, int argc, char **argv);
+int stat_show(struct spool *sp, int argc, char **argv, int json);
 int stat_watch(struct spool *sp, int64_t interval);
 
 #endif

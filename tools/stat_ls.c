@@ -106,11 +106,12 @@ error_of(const struct spool_meta *m, char *buf, size_t size)
 	return buf;
 }
 
-static void
-print_json(const struct spool_job_info *ji, int attempts, const char *owner,
+/* The fields of a job's JSON object, without its braces (ls and show). */
+void
+out_job_json(const struct spool_job_info *ji, int attempts, const char *owner,
     int64_t now)
 {
-	fputs("{\"id\":", stdout);
+	fputs("\"id\":", stdout);
 	out_json(stdout, ji->id);
 	printf(",\"state\":\"%s\",\"attempts\":%d,\"size\":%lld,"
 	    "\"submitted\":%lld,\"age\":%.3f,\"owner\":",
@@ -126,7 +127,7 @@ print_json(const struct spool_job_info *ji, int attempts, const char *owner,
 		printf(",\"due\":%lld", (long long)(ji->due / 1000));
 	else
 		fputs(",\"due\":null", stdout);
-	printf(",\"cancelled\":%s,\"regular\":%s}\n",
+	printf(",\"cancelled\":%s,\"regular\":%s",
 	    ji->meta.cancelled ? "true" : "false", ji->regular ? "true" : "false");
 }
 
@@ -207,8 +208,11 @@ one(struct ls *l, int st, const char *name)
 	}
 	if (st == SPOOL_RUNNING)
 		owner = owners_get(&l->owners, name, obuf, sizeof(obuf));
-	if (l->json)
-		print_json(&ji, attempts, owner, l->now);
+	if (l->json) {
+		putchar('{');
+		out_job_json(&ji, attempts, owner, l->now);
+		puts("}");
+	}
 	else
 		print_line(l, &ji, attempts, owner);
 }

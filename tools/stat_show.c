@@ -3,7 +3,9 @@
  * size and times; attempts, holder, last failure; its whole history from
  * meta/ID, one event a line with who did it and why (a failure's stderr
  * tail below it); and the head of its payload (--body: all of it).
- * Nothing read off the disk reaches the terminal unescaped.
+ * Nothing read off the disk reaches the terminal unescaped.  --json: one
+ * object a job, a line each (ls --json's fields, the time of the last
+ * change, the path and the history, each event's fields unescaped).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +20,7 @@
 #define HEAD_LINES	20
 #define MAX_FIELDS	16
 
-static const char usage[] = "spoolstat show [--body] ID ...";
+static const char usage[] = "spoolstat show [--body | --json] ID ...";
 
 struct field {
 	char key[32];
@@ -186,6 +188,72 @@ print_history(struct spool *sp, const struct spool_job_info *ji)
 	free(text);
 }
 
+/* {"time":"...","event":"retry","by":"host:pid",...}: the event line's
+ * fields as they are, values unescaped.  A torn last line is left out. */
+static void
+json_event(const char *line)
+{
+	struct field *f;
+	const char *p;
+	size_t t = strcspn(line, " \n"), e;
+	int n = 0, i;
+
+	if ((f = calloc(MAX_FIELDS, sizeof(*f))) == NULL)
+		cli_die_errno("unable to allocate");
+	snprintf(f[0].val, sizeof(f[0].val), "%.*s", (int)t, line);
+	fputs("{\"time\":", stdout);
+	out_json(stdout, f[0].val);
+	p = line + t + (line[t] == ' ');
+	e = strcspn(p, " \n");
+	snprintf(f[0].val, sizeof(f[0].val), "%.*s", (int)e, p);
+	fputs(",\"event\":", stdout);
+	out_json(stdout, f[0].val);
+	for (p += e; n < MAX_FIELDS && next_field(&p, &f[n]); n++)
+		;
+	for (i = 0; i < n; i++)
+		if (strcmp(f[i].key, "time") != 0 &&
+		    strcmp(f[i].key, "event") != 0) {
+			putchar(',');
+			out_json(stdout, f[i].key);
+			putchar(':');
+			out_json(stdout, f[i].val);
+		}
+	putchar('}');
+	free(f);
+}
+
+static void
+show_json(struct spool *sp, const struct spool_job_info *ji)
+{
+	char owner[SPOOL_OWNER_MAX + 16], path[SPOOL_ID_MAX + 16], *text;
+	const char *p, *nl, *holder = NULL, *sep = "";
+	struct owners o;
+	size_t len;
+
+	putchar('{');
+	if (ji->state == SPOOL_RUNNING && owners_load(sp, &o) == 0) {
+		holder = owners_get(&o, ji->id, owner, sizeof(owner));
+		owners_free(&o);
+	}
+	out_job_json(ji, ji->meta.attempts + (ji->state == SPOOL_RUNNING),
+	    holder, spool_now());
+	snprintf(path, sizeof(path), "%s/%s", spool_state_dir(ji->state),
+	    ji->id);
+	printf(",\"changed\":%lld,\"path\":", (long long)(ji->changed / 1000));
+	out_json(stdout, path);
+	fputs(",\"history\":[", stdout);
+	text = spool_meta_history(sp, ji->id, &len);
+	for (p = text; text && p < text + len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(text + len - p))) == NULL)
+			break;
+		fputs(sep, stdout);
+		json_event(p);
+		sep = ",";
+	}
+	free(text);
+	puts("]}");
+}
+
 /* Bytes at the end of buf that start a UTF-8 sequence cut in two. */
 static size_t
 cut_sequence(const unsigned char *buf, size_t n)
@@ -298,7 +366,7 @@ show(struct spool *sp, const struct spool_job_info *ji, int all)
 }
 
 int
-stat_show(struct spool *sp, int argc, char **argv)
+stat_show(struct spool *sp, int argc, char **argv, int json)
 {
 	struct spool_job_info ji;
 	int i, all = 0, opts = 1, rc = 0, bad = 0, first = 1;
@@ -306,6 +374,8 @@ stat_show(struct spool *sp, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (opts && strcmp(argv[i], "--body") == 0)
 			all = 1;
+		else if (opts && strcmp(argv[i], "--json") == 0)
+			json = 1;
 		else if (opts && strcmp(argv[i], "--") == 0)
 			opts = 0;
 		else if (opts && argv[i][0] == '-' && argv[i][1]) {
@@ -328,6 +398,8 @@ stat_show(struct spool *sp, int argc, char **argv)
 		}
 		first = 0;
 	}
+	if (all && json)
+		cli_die(EX_USAGE, "show: --body and --json are exclusive");
 	if (bad)
 		return EX_DATAERR;
 	if (first)
@@ -345,6 +417,10 @@ stat_show(struct spool *sp, int argc, char **argv)
 			    strerror(errno));
 			if (rc == 0 || errno == ENOENT)
 				rc = cli_exit_code(errno);
+			continue;
+		}
+		if (json) {
+			show_json(sp, &ji);
 			continue;
 		}
 		if (!first)

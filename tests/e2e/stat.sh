@@ -95,6 +95,12 @@ check "show: the retry with holder, attempt and stderr" eval \
     'grep -q "retry *by $HOLDER, attempt 1, exit 1" "$T/show" && grep -q "| boom on stderr" "$T/show"'
 check "show: the death and the payload" eval \
     'grep -q "dead *by $HOLDER, attempt 2" "$T/show" && tail -1 "$T/show" | grep -qx fail'
+st show --json "$FAIL" "$OK" >"$T/show.json"
+check "show --json: one object a job, the history parsed" json_ok \
+    'o["id"] == "'"$OK"'" or ([e["event"] for e in o["history"]] == ["retry", "dead"] and o["history"][0]["by"] == "'"$HOLDER"'" and o["history"][0]["error"].startswith("boom on stderr") and o["attempts"] == 2 and o["path"] == "dead/'"$FAIL"'")' <"$T/show.json"
+check "show --json: two lines" is "$(wc -l <"$T/show.json")" 2
+st show --json --body "$FAIL" >/dev/null 2>&1
+check "show: --json and --body exit 64" is $? 64
 check "Prometheus: counters of what happened" eval 'st --prometheus >"$T/prom" &&
     grep -qx "spool_jobs_done_total 1" "$T/prom" &&
     grep -qx "spool_jobs_failed_total 3" "$T/prom" &&
@@ -132,6 +138,8 @@ check "show: an evil name, escaped" eval 'st show "$EVIL" | grep -c "$ESC" | gre
 printf '2026-01-01T00:00:00.000Z ev\033il k\033ey=v\033al error="x\\x1by"\n' >"$SP/meta/$EVIL"
 check "show: a tampered history, escaped" eval \
     'st show "$EVIL" | grep -c "$ESC" | grep -qx 0 && st show "$EVIL" | grep -qF "ev\\x1bil"'
+check "show --json: a tampered history, exact" eval 'st show --json "$EVIL" | json_ok \
+    "o[\"history\"][0][\"event\"] == \"ev\x1bil\" and o[\"history\"][0][\"error\"] == \"x\x1by\""'
 
 # Hand-named jobs, and the age filters.
 printf x >"$SP/new/1000000000.000000000.1.old"
