@@ -13,22 +13,13 @@
  * requests, then reads P answers (pipelining).  Prints jobs per second.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-static struct shared {
-	long done;
-	double end;
-} *sh;
+#define PROG "bsclient"
+#define DIE_NOERRNO "protocol error"
+#include "common.h"
 
 struct conn {
 	int fd;
@@ -37,25 +28,6 @@ struct conn {
 	char out[65536];
 	size_t olen;
 };
-
-static char payload[100];
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "bsclient: %s: %s\n", what, errno ? strerror(errno) :
-	    "protocol error");
-	exit(1);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static struct conn *
 dial(int port)
@@ -216,31 +188,15 @@ static void
 consume(int port, long n, long p, int e2e)
 {
 	struct conn *c = dial(port);
-	long got, d;
+	long got;
 
 	for (;;) {
 		got = reserve(c, p, e2e ? 1 : 0);
-		d = __atomic_add_fetch(&sh->done, got, __ATOMIC_SEQ_CST);
-		if (d >= n) {
-			if (d - got < n)
-				sh->end = now();
+		if (done_add(got, n))
 			return;
-		}
 		if (got == 0 && !e2e)
 			return;
 	}
-}
-
-static void
-wait_all(int n)
-{
-	int ws;
-
-	while (n-- > 0)
-		if (wait(&ws) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-			fprintf(stderr, "bsclient: a child failed\n");
-			exit(1);
-		}
 }
 
 int
@@ -251,11 +207,7 @@ main(int argc, char **argv)
 	int port, k;
 	double t0;
 
-	if (argc < 5) {
-		fprintf(stderr, "usage: bsclient put|drain|e2e PORT N [C] P\n");
-		return 64;
-	}
-	mode = argv[1];
+	mode = mode_arg(argc, argv, 5, "put|drain|e2e PORT N [C] P");
 	port = atoi(argv[2]);
 	n = atol(argv[3]);
 	p = atol(argv[argc - 1]);
@@ -265,9 +217,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "bsclient: P is 1 to 1024\n");
 		return 64;
 	}
-	memset(payload, 'x', sizeof(payload));
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	payload_init('x');
+	shared_map(0);
 	t0 = now();
 	if (strcmp(mode, "put") == 0) {
 		produce(port, n, p);
@@ -275,24 +226,15 @@ main(int argc, char **argv)
 		sh->done = n;
 	} else if (strcmp(mode, "drain") == 0 || strcmp(mode, "e2e") == 0) {
 		int e2e = mode[0] == 'e';
-		for (k = 0; k < c; k++)
-			if (fork() == 0) {
+		if ((k = spawn((int)c + e2e)) >= 0) {
+			if (k < c)
 				consume(port, n, e2e ? 1 : p, e2e);
-				_exit(0);
-			}
-		if (e2e && fork() == 0) {
-			produce(port, n, p);
+			else
+				produce(port, n, p);
 			_exit(0);
 		}
 		wait_all((int)c + e2e);
-	} else {
-		fprintf(stderr, "bsclient: unknown mode %s\n", mode);
-		return 64;
-	}
-	if (sh->done != n) {
-		fprintf(stderr, "bsclient: %ld jobs done, not %ld\n", sh->done, n);
-		return 1;
-	}
-	printf("%.0f\n", n / (sh->end - t0));
-	return 0;
+	} else
+		return unknown_mode(mode);
+	return finish(n, t0);
 }

@@ -20,46 +20,18 @@
  * one group commit.  Prints jobs per second (or ms) on stdout.  Env BATCH
  * (default 100) and TURN (default 64).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/inotify.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "spool.h"
 
-static struct shared {
-	long done;		/* jobs completed, all consumers */
-	double end;		/* when done reached n */
-	double lat[];		/* latency: rename time of job i */
-} *sh;
+#define PROG "drain"
+#include "common.h"
 
-static char payload[100];
 static long batch = 100, turn = 64;
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "drain: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static struct spool *
 open_spool(const char *dir, int durable)
@@ -105,7 +77,7 @@ consume(const char *dir, long n, int durable, int stop_empty)
 	struct spool *sp = open_spool(dir, durable);
 	struct pollfd pfd;
 	int64_t next;
-	long k, d, turns = 0, idle = 0;
+	long k, turns = 0, idle = 0;
 	int rc = 0;
 
 	spool_consumer_defaults(&o);
@@ -124,12 +96,8 @@ consume(const char *dir, long n, int durable, int stop_empty)
 			die("claim");
 		turns++;
 		idle += k == 0;
-		d = __atomic_add_fetch(&sh->done, k, __ATOMIC_SEQ_CST);
-		if (d >= n) {
-			if (d - k < n)
-				sh->end = now();
+		if (done_add(k, n))
 			break;
-		}
 		if (k == 0 && stop_empty)
 			break;
 		if (k < turn) {
@@ -143,18 +111,6 @@ consume(const char *dir, long n, int durable, int stop_empty)
 		    (int)getpid(), turns, idle);
 	spool_consumer_close(c);
 	spool_close(sp);
-}
-
-static void
-wait_all(int n)
-{
-	int ws;
-
-	while (n-- > 0)
-		if (wait(&ws) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-			fprintf(stderr, "drain: a child failed\n");
-			exit(1);
-		}
 }
 
 /* The plain protocol, by hand: the rename's time goes to shared memory. */
@@ -340,25 +296,17 @@ main(int argc, char **argv)
 	double t0;
 	int durable, k;
 
-	if (argc < 4) {
-		fprintf(stderr, "usage: drain submit|drain|e2e|depth|latency|"
-		    "killwait DIR N ...\n");
-		return 64;
-	}
+	mode = mode_arg(argc, argv, 4, "submit|drain|e2e|depth|latency|"
+	    "killwait DIR N ...");
 	if ((e = getenv("BATCH")) != NULL)
 		batch = atol(e);
 	if ((e = getenv("TURN")) != NULL)
 		turn = atol(e);
-	mode = argv[1];
 	dir = argv[2];
 	n = atol(argv[3]);
-	durable = strcmp(argv[argc - 1], "durable") == 0;
-	memset(payload, 'x', sizeof(payload));
-	payload[sizeof(payload) - 1] = '\n';
-	sh = mmap(NULL, sizeof(*sh) + sizeof(double) * (size_t)(n > 0 ? n : 1),
-	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
-		die("mmap");
+	durable = last_is(argc, argv, "durable");
+	payload_init('\n');
+	shared_map((size_t)(n > 0 ? n : 1));
 	if (argc > 4)
 		c = atol(argv[4]);
 	t0 = now();
@@ -367,26 +315,19 @@ main(int argc, char **argv)
 		    batch, durable);
 		sh->end = now();
 	} else if (strcmp(mode, "drain") == 0) {
-		for (k = 0; k < c; k++)
-			if (fork() == 0) {
-				consume(dir, n, durable, 1);
-				_exit(0);
-			}
-		wait_all((int)c);
-		if (sh->done != n) {
-			fprintf(stderr, "drain: %ld jobs done, not %ld\n",
-			    sh->done, n);
-			return 1;
+		if (spawn((int)c) >= 0) {
+			consume(dir, n, durable, 1);
+			_exit(0);
 		}
+		wait_all((int)c);
+		return finish(n, t0);
 	} else if (strcmp(mode, "e2e") == 0) {
 		spool_init(dir);
-		for (k = 0; k < c; k++)
-			if (fork() == 0) {
+		if ((k = spawn((int)c + 1)) >= 0) {
+			if (k < c)
 				consume(dir, n, durable, 0);
-				_exit(0);
-			}
-		if (fork() == 0) {
-			submit(dir, n, batch, durable);
+			else
+				submit(dir, n, batch, durable);
 			_exit(0);
 		}
 		wait_all((int)c + 1);
@@ -399,10 +340,8 @@ main(int argc, char **argv)
 	} else if (strcmp(mode, "killwait") == 0) {
 		killwait(dir, (pid_t)n, argv[4]);
 		return 0;
-	} else {
-		fprintf(stderr, "drain: unknown mode %s\n", mode);
-		return 64;
-	}
-	printf("%.0f\n", n / (sh->end - t0));
+	} else
+		return unknown_mode(mode);
+	print_rate(n, sh->end - t0);
 	return 0;
 }

@@ -17,36 +17,15 @@
  * shared.  Prints jobs per second on stdout.  DIR holds tmp new cur done
  * lease (made if missing); the names look like spool's IDs.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/inotify.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+
+#define PROG "floor"
+#define DIE_BARE
+#include "common.h"
 
 static int dtmp, dnew, dcur, ddone, dlease, durable;
-static char payload[100];
-
-static void
-die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 name(char *buf, long i)
@@ -141,18 +120,6 @@ consume(const char *dir, long n, int k, int c, int wait)
 		}
 }
 
-static void
-wait_all(int n)
-{
-	int ws;
-
-	while (n-- > 0)
-		if (wait(&ws) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-			fprintf(stderr, "floor: a child failed\n");
-			exit(1);
-		}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -161,12 +128,8 @@ main(int argc, char **argv)
 	long n;
 	int c = 1, k, i;
 
-	if (argc < 4) {
-		fprintf(stderr, "usage: floor produce|drain|e2e|fill DIR N [C] "
-		    "[durable]\n");
-		return 64;
-	}
-	mode = argv[1];
+	mode = mode_arg(argc, argv, 4, "produce|drain|e2e|fill DIR N [C] "
+	    "[durable]");
 	dir = argv[2];
 	n = atol(argv[3]);
 	i = 4;
@@ -175,8 +138,7 @@ main(int argc, char **argv)
 	else if (strcmp(mode, "fill") == 0)
 		i++;
 	durable = argc > i && strcmp(argv[i], "durable") == 0;
-	memset(payload, 'x', sizeof(payload));
-	payload[sizeof(payload) - 1] = '\n';
+	payload_init('\n');
 	mkdir(dir, 0755);
 	dtmp = opendir_at(dir, "tmp");
 	dnew = opendir_at(dir, "new");
@@ -200,30 +162,19 @@ main(int argc, char **argv)
 	} else if (strcmp(mode, "produce") == 0) {
 		t0 = now();
 		produce(n);
-	} else if (strcmp(mode, "drain") == 0) {
+	} else if (strcmp(mode, "drain") == 0 || strcmp(mode, "e2e") == 0) {
+		int e2e = mode[0] == 'e';	/* consumers wait, a producer */
 		t0 = now();
-		for (k = 0; k < c; k++)
-			if (fork() == 0) {
-				consume(dir, n, k, c, 0);
-				_exit(0);
-			}
-		wait_all(c);
-	} else if (strcmp(mode, "e2e") == 0) {
-		t0 = now();
-		for (k = 0; k < c; k++)
-			if (fork() == 0) {
-				consume(dir, n, k, c, 1);
-				_exit(0);
-			}
-		if (fork() == 0) {
-			produce(n);
+		if ((k = spawn(c + e2e)) >= 0) {
+			if (k < c)
+				consume(dir, n, k, c, e2e);
+			else
+				produce(n);
 			_exit(0);
 		}
-		wait_all(c + 1);
-	} else {
-		fprintf(stderr, "floor: unknown mode %s\n", mode);
-		return 64;
-	}
-	printf("%.0f\n", n / (now() - t0));
+		wait_all(c + e2e);
+	} else
+		return unknown_mode(mode);
+	print_rate(n, now() - t0);
 	return 0;
 }

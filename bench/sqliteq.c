@@ -15,32 +15,12 @@
  * WAL is fsynced at every commit).  SQLite has no notification: a consumer
  * that finds nothing sleeps 200 us and asks again.  Prints jobs per second.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <sqlite3.h>
 
-static struct shared {
-	long done;
-	double end;
-} *sh;
+#define PROG "sqliteq"
+#include "common.h"
 
-static char payload[100];
 static int full;
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 check(sqlite3 *db, int rc, const char *what)
@@ -128,7 +108,6 @@ consume(const char *path, long n, int stop_empty)
 	    "RETURNING id, body");
 	sqlite3_stmt *done = prepare(db, "UPDATE jobs SET state = 2 WHERE id = ?");
 	sqlite3_int64 id;
-	long d;
 	int rc, got;
 
 	for (;;) {
@@ -146,9 +125,7 @@ consume(const char *path, long n, int stop_empty)
 			/* The no-op handler ran: mark it done. */
 			sqlite3_bind_int64(done, 1, id);
 			step(db, done, "done");
-			d = __atomic_add_fetch(&sh->done, 1, __ATOMIC_SEQ_CST);
-			if (d == n)
-				sh->end = now();
+			done_add(1, n);
 		}
 		if (__atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) >= n)
 			break;
@@ -165,18 +142,6 @@ consume(const char *path, long n, int stop_empty)
 	sqlite3_close(db);
 }
 
-static void
-wait_all(int n)
-{
-	int ws;
-
-	while (n-- > 0)
-		if (wait(&ws) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-			fprintf(stderr, "sqliteq: a child failed\n");
-			exit(1);
-		}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -185,21 +150,16 @@ main(int argc, char **argv)
 	double t0;
 	int k;
 
-	if (argc < 4) {
-		fprintf(stderr, "usage: sqliteq produce|drain|e2e DB N [C] [full]\n");
-		return 64;
-	}
-	mode = argv[1];
+	mode = mode_arg(argc, argv, 4, "produce|drain|e2e DB N [C] [full]");
 	path = argv[2];
 	n = atol(argv[3]);
 	if (argc > 4)
 		c = atol(argv[4]);
-	full = strcmp(argv[argc - 1], "full") == 0;
+	full = last_is(argc, argv, "full");
 	if ((e = getenv("BATCH")) != NULL)
 		batch = atol(e);
-	memset(payload, 'x', sizeof(payload));
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	payload_init('x');
+	shared_map(0);
 	sqlite3_close(open_db(path));	/* the schema, before anyone races */
 	t0 = now();
 	if (strcmp(mode, "produce") == 0) {
@@ -208,24 +168,15 @@ main(int argc, char **argv)
 		sh->done = n;
 	} else if (strcmp(mode, "drain") == 0 || strcmp(mode, "e2e") == 0) {
 		int e2e = mode[0] == 'e';
-		for (k = 0; k < c; k++)
-			if (fork() == 0) {
+		if ((k = spawn((int)c + e2e)) >= 0) {
+			if (k < c)
 				consume(path, n, !e2e);
-				_exit(0);
-			}
-		if (e2e && fork() == 0) {
-			produce(path, n, batch);
+			else
+				produce(path, n, batch);
 			_exit(0);
 		}
 		wait_all((int)c + e2e);
-	} else {
-		fprintf(stderr, "sqliteq: unknown mode %s\n", mode);
-		return 64;
-	}
-	if (sh->done != n) {
-		fprintf(stderr, "sqliteq: %ld jobs done, not %ld\n", sh->done, n);
-		return 1;
-	}
-	printf("%.0f\n", n / (sh->end - t0));
-	return 0;
+	} else
+		return unknown_mode(mode);
+	return finish(n, t0);
 }
