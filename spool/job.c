@@ -3,7 +3,7 @@
  *
  * spool_job_move checks the action against the transition table and does
  * the rename (purge: the unlink); spool_job_act is the admin's entry: it
- * finds the job, moves it, records the action in the job's history, and
+ * finds the job, records the action in the job's history, moves it, and
  * starts over when a daemon moved the job in between.
  */
 #include <fcntl.h>
@@ -76,8 +76,11 @@ spool_job_find(struct spool *sp, const char *id)
  * An operator's action on one job; *fromp tells the state it was in (-1:
  * none).  EINVAL: not legal from that state; ENOENT: no such job;
  * EALREADY: another operator moved it first (*fromp: where it is now).
- * Requeue records its event before the move: it resets the attempts, and a
- * consumer may claim the job the moment it is back in new/.
+ * The event is recorded, synced, before the move: a crash in between, or a
+ * race lost, leaves a line for a move that did not happen, which readers
+ * allow for (meta.c), never a move without its line.  Requeue needs it
+ * there anyway: it resets the attempts, and a consumer may claim the job
+ * the moment it is back in new/.
  */
 int
 spool_job_act(struct spool *sp, const char *id, enum spool_action a,
@@ -94,8 +97,10 @@ spool_job_act(struct spool *sp, const char *id, enum spool_action a,
 			errno = EINVAL;
 			return -1;
 		}
-		if (a == SPOOL_REQUEUE && spool_meta_append(sp, id, "requeue",
-		    "by=%s from=%s", by, spool_state_name(from)) < 0)
+		if (a != SPOOL_PURGE && spool_meta_append(sp, id,
+		    spool_action_name(a), "by=%s from=%s%s%s", by,
+		    spool_state_name(from), note ? " note=" : "",
+		    note ? spool_escape(note, esc, sizeof(esc)) : "") < 0)
 			return -1;
 		if (spool_job_move(sp, id, from, a) == 0)
 			break;
@@ -116,10 +121,5 @@ spool_job_act(struct spool *sp, const char *id, enum spool_action a,
 		errno = EAGAIN;
 		return -1;
 	}
-	if (a != SPOOL_REQUEUE && a != SPOOL_PURGE &&
-	    spool_meta_append(sp, id, spool_action_name(a), "by=%s from=%s%s%s",
-	    by, spool_state_name(from), note ? " note=" : "",
-	    note ? spool_escape(note, esc, sizeof(esc)) : "") < 0)
-		return -1;
 	return 0;
 }

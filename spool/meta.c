@@ -14,6 +14,10 @@
  * last requeue, and a consumer killed mid-run has its attempt counted by the
  * recovery that finds its job.  A job that succeeds at its first run never
  * gets a meta file.  `cat meta/ID` is the way to read why a job is dead.
+ *
+ * Every line is written before its move, so a line may tell of a move that
+ * did not happen (a crash in between, a race lost).  None of an operator's
+ * lines counts an attempt; a cancel counts only for a job in dead/.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -166,8 +170,10 @@ parse_time(const char *line)
 	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
+/* cancels: the job may be in dead/ (or its state is not known), so that a
+ * cancel line may be what put it there. */
 static void
-scan_line(const char *line, struct spool_meta *m)
+scan_line(const char *line, struct spool_meta *m, int cancels)
 {
 	char event[32], by[SPOOL_OWNER_MAX];
 	const char *sp1 = strchr(line, ' ');
@@ -185,6 +191,11 @@ scan_line(const char *line, struct spool_meta *m)
 	    (strcmp(event, "dead") == 0 &&
 	    spool_meta_field(line, "attempt", by, sizeof(by))))
 		m->attempts++;
+	/* Out of dead/, a cancel is one whose move did not happen: a
+	 * cancel that did is followed by the requeue that took the job
+	 * out again. */
+	if (!cancels && strcmp(event, "cancel") == 0)
+		return;
 	if (strcmp(event, "requeue") == 0) {
 		m->attempts = 0;
 		m->cancelled = 0;
@@ -205,8 +216,8 @@ scan_line(const char *line, struct spool_meta *m)
 		spool_meta_field(line, "by", m->owner, sizeof(m->owner));
 }
 
-int
-spool_meta_scan(const char *text, size_t len, struct spool_meta *m)
+static void
+scan(const char *text, size_t len, int cancels, struct spool_meta *m)
 {
 	const char *p = text, *end = text + len;
 
@@ -216,25 +227,40 @@ spool_meta_scan(const char *text, size_t len, struct spool_meta *m)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			break;		/* a torn last line: not written whole */
-		scan_line(p, m);
+		scan_line(p, m, cancels);
 		p = nl + 1;
 	}
+}
+
+int
+spool_meta_scan(const char *text, size_t len, struct spool_meta *m)
+{
+	scan(text, len, 1, m);
+	return 0;
+}
+
+/* The history of a job in state st (-1: not known). */
+int
+spool_meta_read_in(struct spool *sp, const char *id, int st,
+    struct spool_meta *m)
+{
+	size_t len;
+	char *text = spool_read_at(sp->dir[SPOOL_META], id, META_MAX, &len);
+	int cancels = st < 0 || st == SPOOL_DEAD;
+
+	if (text == NULL) {
+		scan("", 0, cancels, m);
+		return errno == ENOENT ? 0 : -1;
+	}
+	scan(text, len, cancels, m);
+	free(text);
 	return 0;
 }
 
 int
 spool_meta_read(struct spool *sp, const char *id, struct spool_meta *m)
 {
-	size_t len;
-	char *text = spool_read_at(sp->dir[SPOOL_META], id, META_MAX, &len);
-
-	if (text == NULL) {
-		spool_meta_scan("", 0, m);
-		return errno == ENOENT ? 0 : -1;
-	}
-	spool_meta_scan(text, len, m);
-	free(text);
-	return 0;
+	return spool_meta_read_in(sp, id, -1, m);
 }
 
 char *

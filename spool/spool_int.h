@@ -61,6 +61,10 @@ void spool_counters_close(struct spool *sp);
 
 /* meta.c */
 int spool_meta_scan(const char *text, size_t len, struct spool_meta *m);
+/* spool_meta_read for a job known to be in state st: out of dead/, a cancel
+ * line is one whose move did not happen, and is passed over. */
+int spool_meta_read_in(struct spool *sp, const char *id, int st,
+    struct spool_meta *m);
 int spool_meta_vappend(struct spool *sp, int fd, const char *id, int sync,
     const char *event, const char *fmt, va_list ap)
     __attribute__((format(printf, 6, 0)));

@@ -140,7 +140,7 @@ spool_job_info(struct spool *sp, int st, const char *id, unsigned what,
 		ji->submitted = submitted_of(id, st, &sb);
 	}
 	if ((what & SPOOL_INFO_META) &&
-	    spool_meta_read(sp, id, &ji->meta) < 0)
+	    spool_meta_read_in(sp, id, st, &ji->meta) < 0)
 		return -1;
 	return 0;
 }

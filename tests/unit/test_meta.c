@@ -254,6 +254,38 @@ test_append_read(void **state)
 	free(dir);
 }
 
+/* A cancel line is written before its move: out of dead/ it is one whose
+ * move did not happen, and the history reads as if it were not there. */
+static void
+test_read_in(void **state)
+{
+	char *dir = tu_mkspool();
+	struct spool *sp = tu_open(dir, 0);
+	struct spool_meta m;
+	int st;
+
+	(void)state;
+	tu_put(sp, SPOOL_META, "job",
+	    L("retry", "by=h:1 attempt=1 status=\"exit 1\" error=boom")
+	    L("cancel", "by=op from=running")
+	    L("hold", "by=op from=queued"));
+	for (st = -1; st < SPOOL_NSTATES; st++) {
+		assert_int_equal(spool_meta_read_in(sp, "job", st, &m), 0);
+		assert_int_equal(m.attempts, 1);
+		assert_string_equal(m.status, "exit 1");
+		if (st < 0 || st == SPOOL_DEAD) {
+			assert_int_equal(m.cancelled, 1);
+			assert_string_equal(m.error, "cancelled by op");
+		} else {
+			assert_int_equal(m.cancelled, 0);
+			assert_string_equal(m.error, "boom");
+		}
+	}
+	spool_close(sp);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* Two processes appending at once: every line whole, none lost. */
 static void
 test_concurrent_appends(void **state)
@@ -308,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_field_table),
 		cmocka_unit_test(test_scan_table),
 		cmocka_unit_test(test_append_read),
+		cmocka_unit_test(test_read_in),
 		cmocka_unit_test(test_concurrent_appends),
 	};
 
