@@ -130,13 +130,6 @@ see_job(const char *name, unsigned char type, void *arg)
 	return c->st == SPOOL_RUNNING ? spool_names_add(&c->cur, name) : 0;
 }
 
-static int
-collect(const char *name, unsigned char type, void *arg)
-{
-	(void)type;
-	return spool_names_add(arg, name);
-}
-
 static void
 add_live(const char *id, void *arg)
 {
@@ -182,7 +175,7 @@ check_leases(struct check *c, int64_t t0)
 	size_t i;
 	int fd;
 
-	if (spool_list(c->sp, SPOOL_LEASE, collect, &c->leases) < 0)
+	if (spool_list_names(c->sp, SPOOL_LEASE, &c->leases) < 0)
 		return -1;
 	for (i = 0; i < c->leases.n; i++) {
 		const char *name = c->leases.v[i];
@@ -228,8 +221,8 @@ check_files(struct check *c, int64_t tmp_age)
 	int64_t now = spool_now();
 	size_t i;
 
-	if (spool_list(c->sp, SPOOL_META, collect, &c->meta) < 0 ||
-	    spool_list(c->sp, SPOOL_TMP, collect, &c->tmp) < 0)
+	if (spool_list_names(c->sp, SPOOL_META, &c->meta) < 0 ||
+	    spool_list_names(c->sp, SPOOL_TMP, &c->tmp) < 0)
 		return -1;
 	for (i = 0; i < c->meta.n; i++) {
 		const char *name = c->meta.v[i];

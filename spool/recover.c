@@ -67,6 +67,12 @@ collect(const char *name, unsigned char type, void *arg)
 	return spool_names_add(arg, name);
 }
 
+int
+spool_list_names(struct spool *sp, int dir, struct spool_names *names)
+{
+	return spool_list(sp, dir, collect, names);
+}
+
 static void
 add_live(const char *id, void *arg)
 {
@@ -180,8 +186,8 @@ spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	if (spool_list(sp, SPOOL_RUNNING, collect, &cur) < 0 ||
-	    spool_list(sp, SPOOL_LEASE, collect, &leases) < 0)
+	if (spool_list_names(sp, SPOOL_RUNNING, &cur) < 0 ||
+	    spool_list_names(sp, SPOOL_LEASE, &leases) < 0)
 		goto out;
 	if ((deadfd = calloc(leases.n + 1, sizeof(*deadfd))) == NULL ||
 	    (listed = calloc(cur.n + 1, sizeof(*listed))) == NULL)
@@ -268,7 +274,7 @@ spool_recover_needed(struct spool *sp)
 	size_t i;
 	int need = 0, fd;
 
-	if (spool_list(sp, SPOOL_LEASE, collect, &leases) < 0)
+	if (spool_list_names(sp, SPOOL_LEASE, &leases) < 0)
 		return -1;
 	for (i = 0; i < leases.n && !need; i++) {
 		fd = spool_lease_judge(sp, leases.v[i], &li, NULL, NULL);

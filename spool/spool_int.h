@@ -42,6 +42,11 @@ int spool_rename(struct spool *sp, int from, const char *oldname, int to,
 /* time.c */
 int64_t spool_boottime(void);
 
+/* recover.c: the names spool_list finds in dir (dotfiles left out), added
+ * to names (index.h); how many, or -1. */
+struct spool_names;
+int spool_list_names(struct spool *sp, int dir, struct spool_names *names);
+
 /* watch.c: inotify, through libinotifytools. */
 enum { SPOOL_WATCH_OVERFLOW = 1 };
 struct spool_event {
