@@ -9,51 +9,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#define TU_CONSUMER_FIXTURE
 #include "testutil.h"
-
-static char *dir;
-static struct spool *sp;
-static struct spool_consumer *c;
-static struct spool_consumer_opts opts;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	dir = tu_mkspool();
-	sp = tu_open(dir, 0);
-	spool_consumer_defaults(&opts);
-	c = NULL;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_consumer_close(c);
-	spool_close(sp);
-	tu_rmtree(dir);
-	free(dir);
-	return 0;
-}
-
-static void
-start(void)
-{
-	assert_non_null(c = spool_consumer_open(sp, &opts));
-}
-
-/* Let notifications arrive (at most ms), then do what is due. */
-static void
-pump(int ms)
-{
-	tu_wait_fd(spool_consumer_fd(c), ms);
-	do {
-		tu_sleep_ms(5);
-		spool_consumer_work(c);
-	} while (tu_wait_fd(spool_consumer_fd(c), 20));
-}
 
 /* Claim until nothing is ready (pumping up to tries times): the IDs in
  * the order claimed, each completed. */

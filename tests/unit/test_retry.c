@@ -5,44 +5,9 @@
  * max_attempts buries it with the last reason, at the retry or at the
  * claim; attempts are counted from the history (requeue resets them).
  */
+#define TU_CONSUMER_FIXTURE
+#define TU_SPOOL_FLAGS SPOOL_NOSYNC
 #include "testutil.h"
-
-static char *dir;
-static struct spool *sp;
-static struct spool_consumer *c;
-static struct spool_consumer_opts opts;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	dir = tu_mkspool();
-	sp = tu_open(dir, SPOOL_NOSYNC);
-	spool_consumer_defaults(&opts);
-	c = NULL;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_consumer_close(c);
-	spool_close(sp);
-	tu_rmtree(dir);
-	free(dir);
-	return 0;
-}
-
-static void
-pump(int ms)
-{
-	tu_wait_fd(spool_consumer_fd(c), ms);
-	do {
-		tu_sleep_ms(5);
-		spool_consumer_work(c);
-	} while (tu_wait_fd(spool_consumer_fd(c), 20));
-}
 
 /* Claim ID, pumping for at most ms. */
 static void
@@ -83,7 +48,7 @@ test_backoff(void **state)
 			snprintf(id, sizeof(id), "b%02zu-%d", i, k);
 			tu_put(sp, SPOOL_QUEUED, id, "x");
 		}
-	assert_non_null(c = spool_consumer_open(sp, &opts));
+	start();
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		for (k = 0; k < rounds; k++) {
 			int64_t before, after, due, d = steps[i].step;
@@ -119,7 +84,7 @@ test_wake(void **state)
 	opts.backoff_min = 100;
 	opts.backoff_max = 200;
 	tu_put(sp, SPOOL_QUEUED, "w", "x");
-	assert_non_null(c = spool_consumer_open(sp, &opts));
+	start();
 	claim(&job, "w", 1000);
 	assert_int_equal(job.attempt, 1);
 	assert_int_equal(spool_job_retry(c, &job, "exit 75", "later\tplease"), 0);
@@ -154,7 +119,7 @@ test_max_attempts(void **state)
 	(void)state;
 	opts.backoff_min = 10;
 	opts.backoff_max = 20;
-	assert_non_null(c = spool_consumer_open(sp, &opts));
+	start();
 	for (i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
 		opts.max_attempts = maxes[i];
 		spool_consumer_set_opts(c, &opts);
@@ -193,7 +158,7 @@ test_claim_buries(void **state)
 	    "recover by=h:2 lease=h:1 attempt=2 status=lost error=x\n");
 	tu_put(sp, SPOOL_QUEUED, "used", "x");
 	tu_put(sp, SPOOL_QUEUED, "zfresh", "x");
-	assert_non_null(c = spool_consumer_open(sp, &opts));
+	start();
 	claim(&job, "zfresh", 1000);	/* "used" went to dead/ on the way */
 	assert_int_equal(tu_state(sp, "used"), SPOOL_DEAD);
 	assert_int_equal(spool_meta_read(sp, "used", &m), 0);
@@ -251,7 +216,7 @@ test_long_history(void **state)
 		append(sp, "long", "2026-11-28T10:00:00.000Z retry by=h:1 "
 		    "attempt=1 status=x error=y\n");
 	tu_put(sp, SPOOL_QUEUED, "long", "x");
-	assert_non_null(c = spool_consumer_open(sp, &opts));
+	start();
 	claim(&job, "long", 1000);
 	assert_int_equal(job.attempt, 4);
 	assert_int_equal(spool_job_complete(c, &job), 0);

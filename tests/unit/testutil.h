@@ -237,19 +237,33 @@ tu_wait_fd(int fd, int ms)
 	return poll(&p, 1, ms) > 0;
 }
 
-#ifdef TU_SPOOL_FIXTURE
+#if defined(TU_SPOOL_FIXTURE) || defined(TU_CONSUMER_FIXTURE)
 /* A fresh spool for each test case: dir and sp, made by the cmocka fixture
  * setup and removed by teardown.  Define TU_SPOOL_FIXTURE before the
- * include to have them. */
+ * include to have them, and TU_SPOOL_FLAGS for the flags of spool_open
+ * (0).  TU_CONSUMER_FIXTURE adds a consumer: opts, its options, the
+ * defaults at setup; c, NULL until the test opens it (start), closed by
+ * teardown. */
+#ifndef TU_SPOOL_FLAGS
+#define TU_SPOOL_FLAGS 0
+#endif
 static char *dir;
 static struct spool *sp;
+#ifdef TU_CONSUMER_FIXTURE
+static struct spool_consumer *c;
+static struct spool_consumer_opts opts;
+#endif
 
 static int
 setup(void **state)
 {
 	(void)state;
 	dir = tu_mkspool();
-	sp = tu_open(dir, 0);
+	sp = tu_open(dir, TU_SPOOL_FLAGS);
+#ifdef TU_CONSUMER_FIXTURE
+	spool_consumer_defaults(&opts);
+	c = NULL;
+#endif
 	return 0;
 }
 
@@ -257,11 +271,34 @@ static int
 teardown(void **state)
 {
 	(void)state;
+#ifdef TU_CONSUMER_FIXTURE
+	spool_consumer_close(c);
+#endif
 	spool_close(sp);
 	tu_rmtree(dir);
 	free(dir);
 	return 0;
 }
+
+#ifdef TU_CONSUMER_FIXTURE
+/* Open c on sp with opts. */
+static inline void
+start(void)
+{
+	assert_non_null(c = spool_consumer_open(sp, &opts));
+}
+
+/* Let notifications arrive (at most ms), then do what is due. */
+static inline void
+pump(int ms)
+{
+	tu_wait_fd(spool_consumer_fd(c), ms);
+	do {
+		tu_sleep_ms(5);
+		spool_consumer_work(c);
+	} while (tu_wait_fd(spool_consumer_fd(c), 20));
+}
+#endif
 #endif
 
 #endif
