@@ -59,8 +59,8 @@ sleep 4		# over the ttl: renewed meanwhile on the wall clock too
 check "case 2: a live lease of another boot, renewed, is kept" in_dir cur "$J"
 FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
 if [ -n "$FT" ]; then
-	LD_PRELOAD=$FT FAKETIME=+1d FAKETIME_DONT_FAKE_MONOTONIC=1 \
-	    "$BIN/spooladmin" -d "$SP" recover >"$W/recover3.out" 2>&1
+	(faked_exec FAKETIME=+1d FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	    "$BIN/spooladmin" -d "$SP" recover) >"$W/recover3.out" 2>&1
 	sed 's/^/# /' "$W/recover3.out"
 	check "case 2: judged on the wall clock, it is taken by a recover a day ahead" \
 	    in_dir new "$J"

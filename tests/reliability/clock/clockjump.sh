@@ -34,8 +34,8 @@ TTL=2s
 faked() {
 	_f=$1
 	shift
-	LD_PRELOAD=$FT FAKETIME_TIMESTAMP_FILE=$_f FAKETIME_NO_CACHE=1 \
-	    FAKETIME_DONT_FAKE_MONOTONIC=1 exec "$@"
+	faked_exec FAKETIME_TIMESTAMP_FILE="$_f" FAKETIME_NO_CACHE=1 \
+	    FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"
 }
 set_clock() { echo "$2" >"$W/clock.$1"; }	# set_clock WHO OFFSET
 set_clock a +0
@@ -51,7 +51,8 @@ check "faketime moves the wall clock a day (+$((fake - real))s)" \
 boottime='import time; print(int(time.clock_gettime(time.CLOCK_BOOTTIME)))'
 boot=$(python3 -c "$boottime")
 fboot=$( (faked "$W/clock.probe" python3 -c "$boottime") )
-dboot=$(LD_PRELOAD=$FT FAKETIME_TIMESTAMP_FILE=$W/clock.probe python3 -c "$boottime")
+dboot=$( (faked_exec FAKETIME_TIMESTAMP_FILE="$W/clock.probe" python3 \
+    -c "$boottime") )
 check "with FAKETIME_DONT_FAKE_MONOTONIC=1 CLOCK_BOOTTIME is not faked" \
     test $((fboot - boot)) -lt 60
 note "without it libfaketime fakes CLOCK_BOOTTIME too:" \
@@ -118,7 +119,7 @@ A2=$!
 reg $A2
 wait_for 10 in_dir cur "$J2" || nok "A2 claimed the job"
 sleep 0.5
-LD_PRELOAD=$FT FAKETIME="+1d" "$BIN/spooladmin" -d "$SP" recover \
+(faked_exec FAKETIME="+1d" "$BIN/spooladmin" -d "$SP" recover) \
     >"$W/recover2.out" 2>&1
 # (A2 claims it again at once: the history tells.)
 if ! grep -q " recover " "$SP/meta/$J2" 2>/dev/null; then
