@@ -290,7 +290,7 @@ main(int argc, char **argv)
 {
 	struct spool_consumer_opts o;
 	const char *dir = NULL;
-	sigset_t mask, io;
+	sigset_t mask;
 
 	cli_prog = "spoold";
 	spool_config_defaults(&d.flags);
@@ -321,13 +321,6 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* The consumer takes a read lease for a moment to learn whether a
-	 * file is open for writing (consumer.c); a lease broken by another
-	 * consumer's claim raises SIGIO, which would kill us.  Blocked, and
-	 * not in the signalfd; handlers start with an empty mask. */
-	sigemptyset(&io);
-	sigaddset(&io, SIGIO);
-	sigprocmask(SIG_BLOCK, &io, NULL);
 	if ((d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
 		cli_die_errno("unable to create a signalfd");
 

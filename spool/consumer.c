@@ -25,11 +25,13 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <inotifytools/inotify.h>
@@ -43,6 +45,7 @@
 #define SCANNED		1u	/* name came from a scan */
 #define DEFERRED	2u	/* passed over for another consumer */
 #define HEAP_MAX	65536	/* names from inotify held beside a scan's */
+#define LEASE_TRIES	100	/* ms to wait for another's lease probe */
 
 struct spool_consumer {
 	struct spool *sp;
@@ -483,9 +486,14 @@ reject(struct spool_consumer *c, const char *name, const char *why)
  * Is anybody writing this file?  A read lease cannot be had on a file open
  * for writing (fcntl(2), F_SETLEASE): an exact answer, when we own the file
  * or have CAP_LEASE.  1 yes, 0 no, -1 cannot tell.
+ *
+ * Another process's open for writing while we hold the lease (a consumer
+ * that claimed the job meanwhile and stamps it) breaks it, and the kernel
+ * signals us: SIGIO unless told otherwise, which kills a program that
+ * does not expect it.  SIGURG is ignored unless handled.
  */
-static int
-being_written(int dirfd, const char *name)
+int
+spool_being_written(int dirfd, const char *name)
 {
 	int fd, rc;
 
@@ -493,7 +501,8 @@ being_written(int dirfd, const char *name)
 	if (fd < 0)
 		return -1;
 	/* The close drops the lease: no F_UNLCK needed. */
-	rc = fcntl(fd, F_SETLEASE, F_RDLCK);
+	rc = fcntl(fd, F_SETSIG, SIGURG) < 0 ? -1 :
+	    fcntl(fd, F_SETLEASE, F_RDLCK);
 	rc = rc == 0 ? 0 : errno == EAGAIN ? 1 : -1;
 	close(fd);
 	return rc;
@@ -526,7 +535,7 @@ claimable(struct spool_consumer *c, const char *name, unsigned flags)
 	}
 	if (!(flags & SCANNED))
 		return 1;	/* its close or rename woke us: complete */
-	switch (being_written(c->sp->dir[SPOOL_QUEUED], name)) {
+	switch (spool_being_written(c->sp->dir[SPOOL_QUEUED], name)) {
 	case 0:
 		return 1;
 	case 1:		/* its IN_CLOSE_WRITE will bring it back */
@@ -720,13 +729,18 @@ spool_job_open(struct spool_consumer *c, const struct spool_job *job,
     int flags)
 {
 	struct stat st;
-	int fd, e;
+	int fd, e, tries = 0;
 
 	/* The claim saw a regular file, but a name can be swapped between
 	 * its look and its rename: O_NONBLOCK, so that a FIFO cannot hang
-	 * us in open(2), and nothing but a regular file is opened. */
-	fd = openat(c->sp->dir[SPOOL_RUNNING], job->id, flags | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC);
+	 * us in open(2), and nothing but a regular file is opened.  An open
+	 * for writing then fails with EWOULDBLOCK while another consumer's
+	 * spool_being_written holds its lease, which it drops at once: tried
+	 * again for a while. */
+	while ((fd = openat(c->sp->dir[SPOOL_RUNNING], job->id, flags |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0 && errno == EWOULDBLOCK &&
+	    tries++ < LEASE_TRIES)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)

@@ -60,6 +60,9 @@ void spool_watch_close(int fd);
 /* Next pending event: 1 filled, 0 none, -1 error. */
 int spool_watch_next(struct spool_event *ev);
 
+/* consumer.c: is DIR/NAME open for writing?  1 yes, 0 no, -1 cannot tell. */
+int spool_being_written(int dirfd, const char *name);
+
 /* counter.c: spool_job_move counts every move it makes. */
 void spool_counter_bump(struct spool *sp, enum spool_action a);
 void spool_counters_close(struct spool *sp);

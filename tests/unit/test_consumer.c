@@ -6,8 +6,11 @@
  * reason; complete, return, bury, lost jobs.  Retries, backoff and
  * max_attempts are in test_retry.c.
  */
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #define TU_CONSUMER_FIXTURE
 #include "testutil.h"
@@ -150,6 +153,76 @@ test_being_written(void **state)
 	}
 }
 
+/* A child that opens DIR/NAME for writing and closes it, again and again,
+ * until killed (or we die). */
+static pid_t
+writer_loop(int dirfd, const char *name)
+{
+	pid_t pid = fork();
+	int fd;
+
+	assert_true(pid >= 0);
+	if (pid == 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) == 0)
+		for (;;)
+			if ((fd = openat(dirfd, name, O_WRONLY | O_NONBLOCK)) >= 0)
+				close(fd);
+	return pid;
+}
+
+/* The lease probe, broken by another process's open for writing, must not
+ * signal us to death (SIGIO, by default), whichever of the two wins. */
+static void
+test_probe_broken(void **state)
+{
+	int i, seen[3] = { 0, 0, 0 }, ws;
+	pid_t pid;
+
+	(void)state;
+	tu_put(sp, SPOOL_QUEUED, "busy", "x");
+	pid = writer_loop(sp->dir[SPOOL_QUEUED], "busy");
+	for (i = 0; i < 200000 && (!seen[0] || !seen[1]); i++)
+		seen[spool_being_written(sp->dir[SPOOL_QUEUED], "busy") + 1]++;
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_int_equal(seen[0], 0);		/* always an answer */
+	assert_true(seen[1] > 0 && seen[2] > 0);	/* both answers seen */
+}
+
+/* A job opened for writing (spoold --stamp) while another consumer's probe
+ * holds a lease on it: the open waits for the probe to let go. */
+static void
+test_open_during_probe(void **state)
+{
+	struct spool_job job;
+	int p[2], fd;
+	pid_t pid;
+	char b;
+
+	(void)state;
+	tu_put(sp, SPOOL_QUEUED, "stamped", "x");
+	start();
+	assert_int_equal(spool_consumer_claim(c, &job), 1);
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {	/* the probe, held for 30 ms */
+		fd = openat(sp->dir[SPOOL_RUNNING], "stamped", O_RDONLY);
+		if (fd < 0 || fcntl(fd, F_SETSIG, SIGURG) < 0 ||
+		    fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
+			_exit(1);
+		(void)!write(p[1], "l", 1);
+		usleep(30000);
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &b, 1), 1);
+	close(p[0]);
+	fd = spool_job_open(c, &job, O_WRONLY | O_APPEND);
+	if (fd < 0)
+		fail_msg("open during a probe: %s", strerror(errno));
+	close(fd);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_int_equal(spool_job_complete(c, &job), 0);
+}
+
 /* Entries that are not jobs to run: dead/ with a reason, unopened. */
 static const struct {
 	const char *name, *why;
@@ -287,6 +360,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bounded_index, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_being_written, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_probe_broken, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_during_probe, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_return_bury, setup,
