@@ -249,8 +249,10 @@ short_flags(const char *a, struct opts *o)
 	return 1;
 }
 
+/* The verb's arguments; -d and -c may come among them too. */
 static void
-parse(int argc, char **argv, const char *verb, struct opts *o)
+parse(int argc, char **argv, const char *verb, struct opts *o,
+    const char **dir, const char **conf)
 {
 	int i, opts = 1, purge = strcmp(verb, "purge") == 0;
 	int ids = !purge && strcmp(verb, "recover") != 0 &&
@@ -264,6 +266,10 @@ parse(int argc, char **argv, const char *verb, struct opts *o)
 			opts = 0;
 		else if (opts && short_flags(a, o))
 			;
+		else if (opts && v && strcmp(a, "-d") == 0)
+			*dir = argv[++i];
+		else if (opts && v && strcmp(a, "-c") == 0)
+			*conf = argv[++i];
 		else if (opts && strcmp(a, "--dry-run") == 0)
 			o->dry = 1;
 		else if (opts && strcmp(a, "--verbose") == 0)
@@ -338,20 +344,23 @@ main(int argc, char **argv)
 		else
 			cli_usage(usage);
 	}
-	if (conf)
-		cli_config_load(&cf, conf);
 	if (i >= argc)
 		cli_usage(usage);
 	verb = argv[i++];
-	if (strcmp(verb, "init") == 0)
+	if (strcmp(verb, "init") == 0) {
+		if (conf)
+			cli_config_load(&cf, conf);
 		return init(argc - i, argv + i, dir, &cf);
+	}
 	for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
 		if (strcmp(verb, verbs[k].name) == 0)
 			v = &verbs[k];
 	if (v == NULL && strcmp(verb, "recover") != 0 &&
 	    strcmp(verb, "check") != 0)
 		cli_usage(usage);
-	parse(argc - i, argv + i, verb, &o);
+	parse(argc - i, argv + i, verb, &o, &dir, &conf);
+	if (conf)
+		cli_config_load(&cf, conf);
 	sp = cli_spool_open(cli_spool_dir(dir, &cf), cf.durable ? 0 : SPOOL_NOSYNC);
 	if (strcmp(verb, "recover") == 0)
 		rc = admin_recover(sp, o.dry, o.tmp_age);

@@ -38,6 +38,12 @@ printf 'spool: %s\n' "$SP" >"$T/c.yaml"
 check "-c FILE names the spool" is "$(where "$B")" new
 SPOOL_DIR=$SP "$BIN/spooladmin" hold "$B" 2>/dev/null
 check "SPOOL_DIR names the spool" is "$(where "$B")" hold
+"$BIN/spooladmin" release "$B" -d "$SP" 2>/dev/null
+check "-d DIR after the verb" is "$(where "$B")" new
+"$BIN/spooladmin" hold -c "$T/c.yaml" "$B" 2>/dev/null
+check "-c FILE after the verb" is "$(where "$B")" hold
+"$BIN/spooladmin" -d "$T/none" release -- -d "$SP" 2>/dev/null
+check "after --, -d is an ID (and a path no ID): 65" is $? 65
 ad cancel "$C" 2>/dev/null
 check "cancel: a queued job goes to dead, recorded" eval \
     '[ "$(where "$C")" = dead ] && grep -qx "$TS cancel by=$ME from=queued" "$SP/meta/$C"'
