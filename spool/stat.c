@@ -155,21 +155,14 @@ spool_run_read(struct spool *sp, const char *name, size_t *len)
 	return spool_read_at(sp->dir[SPOOL_RUN], name, RUN_MAX, len);
 }
 
-/* The names of a state's jobs, sorted: submission order for spoolsubmit's
- * IDs, the order consumers claim them in. */
-static int
-add_name(const char *name, unsigned char type, void *arg)
-{
-	(void)type;
-	return spool_names_add(arg, name);
-}
-
 static int
 cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The names of a state's jobs, sorted: submission order for spoolsubmit's
+ * IDs, the order consumers claim them in. */
 static int
 names_sorted(struct spool *sp, int dir, char ***names, size_t *n)
 {
@@ -178,7 +171,7 @@ names_sorted(struct spool *sp, int dir, char ***names, size_t *n)
 
 	*names = NULL;
 	*n = 0;
-	if (spool_list(sp, dir, add_name, &l) < 0) {
+	if (spool_list_names(sp, dir, &l) < 0) {
 		e = errno;
 		spool_names_free(&l);
 		errno = e;
