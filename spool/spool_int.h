@@ -39,6 +39,20 @@ int spool_sync_dir(struct spool *sp, int dir);
 int spool_rename(struct spool *sp, int from, const char *oldname, int to,
     const char *newname);
 
+/*
+ * The completeness mark: spool_submit creates each job in tmp/ with the
+ * sticky bit set, so it is complete whenever it is seen in new/ (it gets
+ * there by rename only, and every later move is a rename, which keeps the
+ * mode).  A scanned job with the mark is claimed without asking whether it
+ * is still being written (consumer.c, claimable); one without it (written
+ * in place by hand, or by another program's tmp/ protocol) is asked.  A
+ * file written in place must not be created with this bit (nothing makes a
+ * regular file sticky by accident; cp and install do not unless told).
+ * Postfix marks a finished queue file the same way, with the owner's x bit;
+ * that one a job copied from a script would carry from its creation.
+ */
+#define SPOOL_MARK_COMPLETE	S_ISVTX
+
 /* time.c */
 int64_t spool_boottime(void);
 

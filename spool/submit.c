@@ -119,8 +119,10 @@ begin_job(struct spool_submit *s, char id[SPOOL_ID_MAX + 1])
 		s->cap = cap;
 	}
 	spool_id_new(s->sp, id);
+	/* Marked complete from its creation: it is in tmp/, out of sight,
+	 * until it is (spool_int.h, SPOOL_MARK_COMPLETE). */
 	fd = spool_sys.openat(s->sp->dir[SPOOL_TMP], id, O_WRONLY | O_CREAT |
-	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644 | SPOOL_MARK_COMPLETE);
 	if (fd < 0)
 		return -1;
 	strcpy(s->p[s->n].id, id);

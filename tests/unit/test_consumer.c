@@ -1,7 +1,8 @@
 /*
  * test_consumer.c - claiming (consumer.c): oldest first, from a scan and
  * from notifications, with an index bounded far below the queue; files
- * still open for writing are left alone; entries that cannot be run
+ * still open for writing are left alone, unless spool_submit marked them
+ * complete (a mark that every move keeps); entries that cannot be run
  * (symlink, FIFO, directory, control characters) go to dead/ with their
  * reason; complete, return, bury, lost jobs.  Retries, backoff and
  * max_attempts are in test_retry.c.
@@ -223,6 +224,58 @@ test_open_during_probe(void **state)
 	assert_int_equal(spool_job_complete(c, &job), 0);
 }
 
+static int
+marked(int st, const char *id)
+{
+	struct stat sb;
+
+	assert_int_equal(fstatat(sp->dir[st], id, &sb, AT_SYMLINK_NOFOLLOW), 0);
+	return (sb.st_mode & S_ISVTX) != 0;
+}
+
+/* spool_submit's jobs carry the completeness mark through every move; a
+ * scanned job with it is claimed without the being-written probe (here, a
+ * writer it would have waited for). */
+static void
+test_complete_mark(void **state)
+{
+	struct spool_submit *s;
+	struct spool_job job;
+	char id[SPOOL_ID_MAX + 1];
+	size_t queued;
+	int fd;
+
+	(void)state;
+	assert_non_null(s = spool_submit_open(sp, 0));
+	assert_int_equal(spool_submit_add(s, "whole\n", 6, id), 0);
+	assert_int_equal(spool_submit_commit(s, &queued), 0);
+	spool_submit_close(s);
+	assert_true(marked(SPOOL_QUEUED, id));
+	/* Open for writing, as no spool job ever is: a scan takes it all the
+	 * same, on the strength of the mark. */
+	fd = openat(sp->dir[SPOOL_QUEUED], id, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	start();
+	assert_int_equal(spool_consumer_claim(c, &job), 1);
+	assert_string_equal(job.id, id);
+	close(fd);
+	assert_true(marked(SPOOL_RUNNING, id));
+	assert_int_equal(spool_job_return(c, &job, "test"), 0);
+	assert_true(marked(SPOOL_QUEUED, id));
+	pump(100);
+	assert_int_equal(spool_consumer_claim(c, &job), 1);
+	assert_int_equal(spool_job_retry(c, &job, "1", "again"), 0);
+	assert_true(marked(SPOOL_WAITING, id));
+	spool_consumer_close(c);
+	c = NULL;
+	/* Written in place: no mark. */
+	fd = openat(sp->dir[SPOOL_QUEUED], "byhand", O_WRONLY | O_CREAT |
+	    O_EXCL, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_false(marked(SPOOL_QUEUED, "byhand"));
+}
+
 /* Entries that are not jobs to run: dead/ with a reason, unopened. */
 static const struct {
 	const char *name, *why;
@@ -364,6 +417,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_probe_broken, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_during_probe, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_complete_mark, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_return_bury, setup,
