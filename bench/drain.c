@@ -201,7 +201,7 @@ latency(const char *dir, long n, long us, int durable)
 }
 
 /* Put m new jobs straight into new/ (nobody is looking), named after the
- * others. */
+ * others, marked complete (the sticky bit) as spool_submit's are. */
 static void
 refill(const char *dir, long m, long round)
 {
@@ -214,7 +214,7 @@ refill(const char *dir, long m, long round)
 	for (i = 0; i < m; i++) {
 		snprintf(path, sizeof(path), "%s/new/%010lld.%09ld.%d.refill",
 		    dir, (long long)ts.tv_sec, round * m + i, (int)getpid());
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) < 0 ||
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 01644)) < 0 ||
 		    write(fd, payload, sizeof(payload)) < 0 || close(fd) < 0)
 			die(path);
 	}

@@ -10,7 +10,9 @@
  *					a consumer that finds its next job
  *					missing waits on inotify for new/
  *   floor fill DIR N [FIRST]		N jobs straight into DIR/new, no sync,
- *					numbered from FIRST
+ *					numbered from FIRST, with spool's
+ *					completeness mark (the sticky bit),
+ *					as spool_submit makes them
  *
  * Consumer k takes the jobs i = k mod C, whose names it knows: no listing,
  * no contention.  Durable: three fsyncs a job (its data, new/, done/), none
@@ -154,7 +156,7 @@ main(int argc, char **argv)
 			int fd;
 			name(nm, j);
 			fd = openat(dnew, nm, O_WRONLY | O_CREAT | O_EXCL |
-			    O_CLOEXEC, 0644);
+			    O_CLOEXEC, 01644);
 			if (fd < 0 || write(fd, payload, sizeof(payload)) < 0)
 				die("fill");
 			close(fd);
