@@ -75,7 +75,9 @@ spool_job_find(struct spool *sp, const char *id)
 /*
  * An operator's action on one job; *fromp tells the state it was in (-1:
  * none).  EINVAL: not legal from that state; ENOENT: no such job;
- * EALREADY: another operator moved it first (*fromp: where it is now).
+ * EALREADY: another operator moved it first, or it left want (*fromp:
+ * where it is now).  The look at want and the move are not one step, but
+ * the move is a rename out of want's directory: it fails if the job left.
  * The event is recorded, synced, before the move: a crash in between, or a
  * race lost, leaves a line for a move that did not happen, which readers
  * allow for (meta.c), never a move without its line.  Requeue needs it
@@ -84,14 +86,21 @@ spool_job_find(struct spool *sp, const char *id)
  */
 int
 spool_job_act(struct spool *sp, const char *id, enum spool_action a,
-    const char *by, const char *note, int *fromp)
+    int want, const char *by, const char *note, int *fromp)
 {
 	char esc[512];
 	int from = -1, tries;
 
 	*fromp = -1;
 	for (tries = 0; tries < 8; tries++) {
-		if ((*fromp = from = spool_job_find(sp, id)) < 0)
+		from = *fromp = spool_job_find(sp, id);
+		/* Listed in want, gone from it since (another operator, or a
+		 * consumer after another's requeue): not what was asked. */
+		if (want >= 0 && from != want) {
+			errno = EALREADY;
+			return -1;
+		}
+		if (from < 0)
 			return -1;
 		if (spool_action_target(a, from) < 0) {
 			errno = EINVAL;

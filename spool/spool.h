@@ -115,13 +115,15 @@ int spool_list(struct spool *sp, int st,
 /* Which state holds ID: the state, or -1 with errno ENOENT. */
 int spool_job_find(struct spool *sp, const char *id);
 /* An operator's action (hold, release, cancel, requeue, purge) on one job,
- * recorded in its history with `by` and an optional note.  *from tells the
- * state the job was found in (-1: none); EINVAL when the action is not legal
- * from there, ENOENT when there is no such job.  Races with daemons moving
- * the same job are resolved by looking again; EALREADY when another operator
- * moved it first (*from: where it is now). */
+ * recorded in its history with `by` and an optional note.  want: the state
+ * the job must be in (as listed: requeue --dead), or -1 for wherever it is.
+ * *from tells the state the job was found in (-1: none); EINVAL when the
+ * action is not legal from there, ENOENT when there is no such job.  Races
+ * with daemons moving the same job are resolved by looking again; EALREADY
+ * when another operator moved it first, or it is not in want (*from: where
+ * it is now). */
 int spool_job_act(struct spool *sp, const char *id, enum spool_action a,
-    const char *by, const char *note, int *from);
+    int want, const char *by, const char *note, int *from);
 
 /* Submission: write jobs into tmp/, then move them all to new/ (or to
  * wait/ when delay > 0) in one group commit.  IDs are known after add. */

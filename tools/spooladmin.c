@@ -93,17 +93,13 @@ refused(const struct verb *v, const char *id, int from, struct tally *t)
  * A job taken from a listing (requeue --dead, purge done) that has left the
  * listed state since: another admin or a consumer moved it, and acting on
  * it now would do what nobody asked (requeue a job that is done by now, so
- * that it runs twice).  Skipped, and said so.  The look and the move are
- * microseconds apart; the move that could slip in between is a whole run.
+ * that it runs twice).  spool_job_act refuses it (its want); skipped, and
+ * said so.
  */
-static int
-moved_away(struct spool *sp, const struct verb *v, const char *id, int want,
+static void
+skipped(const struct verb *v, const char *id, int want, int now,
     struct tally *t)
 {
-	int now = spool_job_find(sp, id);
-
-	if (now == want)
-		return 0;
 	fprintf(stderr, "%s: skipped ", cli_prog);
 	out_id(stderr, id);
 	if (now < 0)
@@ -112,7 +108,6 @@ moved_away(struct spool *sp, const struct verb *v, const char *id, int want,
 		fprintf(stderr, ": left %s/ meanwhile, now %s: not %s\n",
 		    spool_state_dir(want), spool_state_name(now), v->done);
 	t->skipped++;
-	return 1;
 }
 
 static void
@@ -121,11 +116,13 @@ act_one(struct spool *sp, const struct verb *v, const char *id, int want,
 {
 	int from, e;
 
-	if (want >= 0 && moved_away(sp, v, id, want, t))
-		return;
 	if (o->dry) {
-		if ((from = spool_job_find(sp, id)) >= 0 &&
-		    spool_action_target(v->action, from) < 0) {
+		from = spool_job_find(sp, id);
+		if (want >= 0 && from != want) {
+			skipped(v, id, want, from, t);
+			return;
+		}
+		if (from >= 0 && spool_action_target(v->action, from) < 0) {
 			refused(v, id, from, t);
 			return;
 		}
@@ -136,13 +133,17 @@ act_one(struct spool *sp, const struct verb *v, const char *id, int want,
 			t->acted++;
 			return;
 		}
-	} else if (spool_job_act(sp, id, v->action, admin_by(), NULL, &from) == 0) {
+	} else if (spool_job_act(sp, id, v->action, want, admin_by(), NULL,
+	    &from) == 0) {
 		if (o->verbose) {
 			printf("%s ", v->done);
 			out_id(stdout, id);
 			printf(" (was %s)\n", spool_state_name(from));
 		}
 		t->acted++;
+		return;
+	} else if (errno == EALREADY && want >= 0) {
+		skipped(v, id, want, from, t);
 		return;
 	} else if (errno == EINVAL && from >= 0) {
 		refused(v, id, from, t);

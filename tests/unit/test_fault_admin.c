@@ -44,7 +44,7 @@ run(void)
 {
 	int from;
 
-	return spool_job_act(sp, ID, acts[cur].a, "op", NULL, &from);
+	return spool_job_act(sp, ID, acts[cur].a, -1, "op", NULL, &from);
 }
 
 /* The lines of this action in the history. */

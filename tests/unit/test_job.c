@@ -100,7 +100,7 @@ test_missing_and_invalid(void **state)
 		assert_int_equal(errno, EINVAL);
 		assert_int_equal(spool_job_find(sp, bad[i]), -1);
 		assert_int_equal(errno, EINVAL);
-		assert_int_equal(spool_job_act(sp, bad[i], SPOOL_CANCEL, "t",
+		assert_int_equal(spool_job_act(sp, bad[i], SPOOL_CANCEL, -1, "t",
 		    NULL, &from), -1);
 		assert_int_equal(errno, EINVAL);
 	}
@@ -166,7 +166,7 @@ test_act_table(void **state)
 			tu_put(sp, SPOOL_META, id, "2026-11-28T10:00:00.000Z "
 			    "retry by=h:1 attempt=1 status=\"exit 1\" error=x\n");
 		}
-		if (spool_job_act(sp, id, acts[i].a, "op", NULL, &from) !=
+		if (spool_job_act(sp, id, acts[i].a, -1, "op", NULL, &from) !=
 		    acts[i].rc || (acts[i].rc < 0 && errno != acts[i].err))
 			fail_msg("case %zu: %s from %s", i,
 			    spool_action_name(acts[i].a),
@@ -195,7 +195,7 @@ test_act_note(void **state)
 
 	(void)state;
 	tu_put(sp, SPOOL_QUEUED, "noted", "x");
-	assert_int_equal(spool_job_act(sp, "noted", SPOOL_CANCEL, "op",
+	assert_int_equal(spool_job_act(sp, "noted", SPOOL_CANCEL, -1, "op",
 	    "no longer \"needed\"\n", &from), 0);
 	assert_non_null(text = tu_get(sp, SPOOL_META, "noted"));
 	assert_non_null(strstr(text, " note=\"no longer \\\"needed\\\"\\n\"\n"));
@@ -221,6 +221,35 @@ racing_rename(int od, const char *op, int nd, const char *np, unsigned fl)
 	return real.renameat2(od, op, nd, np, fl);
 }
 
+/* A job listed in dead/ (requeue --dead) that another operator requeued
+ * and a consumer finished since: found in done/, it is not requeued again
+ * (it would run twice), and nothing is written to its history. */
+static void
+test_act_want(void **state)
+{
+	int from;
+
+	(void)state;
+	tu_put(sp, SPOOL_DONE, "twice", "job");
+	assert_int_equal(spool_job_act(sp, "twice", SPOOL_REQUEUE, SPOOL_DEAD,
+	    "op", NULL, &from), -1);
+	assert_int_equal(errno, EALREADY);
+	assert_int_equal(from, SPOOL_DONE);
+	assert_int_equal(tu_state(sp, "twice"), SPOOL_DONE);
+	assert_int_equal(faccessat(sp->dir[SPOOL_META], "twice", F_OK, 0), -1);
+	/* Gone altogether: the same answer, from -1. */
+	assert_int_equal(spool_job_act(sp, "gone", SPOOL_REQUEUE, SPOOL_DEAD,
+	    "op", NULL, &from), -1);
+	assert_int_equal(errno, EALREADY);
+	assert_int_equal(from, -1);
+	/* Still where it was listed: acted on. */
+	tu_put(sp, SPOOL_DEAD, "again", "job");
+	assert_int_equal(spool_job_act(sp, "again", SPOOL_REQUEUE, SPOOL_DEAD,
+	    "op", NULL, &from), 0);
+	assert_int_equal(from, SPOOL_DEAD);
+	assert_int_equal(tu_state(sp, "again"), SPOOL_QUEUED);
+}
+
 static void
 test_act_race(void **state)
 {
@@ -240,8 +269,8 @@ test_act_race(void **state)
 		tu_put(sp, SPOOL_QUEUED, "racy", "racy job");
 		hook_moves = cases[i].moves;
 		hook_flip = 0;
-		assert_int_equal(spool_job_act(sp, "racy", SPOOL_HOLD, "op", NULL,
-		    &from), cases[i].rc);
+		assert_int_equal(spool_job_act(sp, "racy", SPOOL_HOLD, -1, "op",
+		    NULL, &from), cases[i].rc);
 		if (cases[i].rc < 0) {
 			assert_int_equal(errno, cases[i].err);
 			/* Wherever it is, it is one job, whole. */
@@ -268,6 +297,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_act_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_act_note, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_act_want, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_act_race, setup, teardown),
 	};
 

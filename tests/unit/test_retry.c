@@ -169,7 +169,7 @@ test_claim_buries(void **state)
 	/* Requeued: runs again from attempt 1. */
 	{
 		int from;
-		assert_int_equal(spool_job_act(sp, "used", SPOOL_REQUEUE, "op",
+		assert_int_equal(spool_job_act(sp, "used", SPOOL_REQUEUE, -1, "op",
 		    NULL, &from), 0);
 		assert_int_equal(from, SPOOL_DEAD);
 	}
