@@ -22,13 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lease.h"
 
 #define META_SETTLE	60000	/* ms: a younger orphan history may be racing */
-#define TICK_NS		100000000LL	/* well over the coarse clock's tick */
 
 struct finding {
 	int problem, dir, other;
@@ -86,23 +84,6 @@ add(struct check *c, int problem, int dir, const char *name,
 	return 0;
 }
 
-static const char *
-type_name(mode_t m)
-{
-	return S_ISLNK(m) ? "a symlink" : S_ISDIR(m) ? "a directory" :
-	    S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
-	    S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a regular file";
-}
-
-static int
-unsafe_name(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 static int
 see_job(const char *name, unsigned char type, void *arg)
 {
@@ -110,13 +91,13 @@ see_job(const char *name, unsigned char type, void *arg)
 	const struct spool_slot *seen;
 	struct stat sb;
 
-	if (unsafe_name(name) && add(c, SPOOL_CHECK_UNSAFE_NAME, c->st, name,
+	if (!spool_safe_name(name) && add(c, SPOOL_CHECK_UNSAFE_NAME, c->st, name,
 	    "control characters in the name: never run") < 0)
 		return -1;
 	if (type != DT_REG && fstatat(c->sp->dir[c->st], name, &sb,
 	    AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(sb.st_mode) &&
 	    add(c, SPOOL_CHECK_NOT_FILE, c->st, name, "%s",
-	    type_name(sb.st_mode)) < 0)
+	    spool_type_name(sb.st_mode)) < 0)
 		return -1;
 	if ((seen = spool_set_get(&c->jobs, name)) != NULL) {
 		if (add(c, SPOOL_CHECK_DUPLICATE, c->st, name, "also in %s/",
@@ -136,17 +117,6 @@ add_live(const char *id, void *arg)
 	spool_set_add(arg, id, "");
 }
 
-/* cur/ID's ctime (ns), or -1 when it is not there. */
-static int64_t
-ctime_ns(struct spool *sp, const char *id)
-{
-	struct stat sb;
-
-	if (fstatat(sp->dir[SPOOL_RUNNING], id, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return -1;
-	return (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec;
-}
-
 static int
 cur_ctimes(struct check *c)
 {
@@ -155,7 +125,7 @@ cur_ctimes(struct check *c)
 	if ((c->listed = calloc(c->cur.n + 1, sizeof(*c->listed))) == NULL)
 		return -1;
 	for (i = 0; i < c->cur.n; i++)
-		c->listed[i] = ctime_ns(c->sp, c->cur.v[i]);
+		c->listed[i] = spool_running_ctime(c->sp, c->cur.v[i]);
 	return 0;
 }
 
@@ -202,9 +172,8 @@ check_leases(struct check *c, int64_t t0)
 	for (i = 0; i < c->cur.n; i++) {
 		if (spool_set_get(&c->live, c->cur.v[i]))
 			continue;
-		now = ctime_ns(c->sp, c->cur.v[i]);
-		if (now < 0 || now != c->listed[i] ||
-		    (now > t0 - TICK_NS && now < t0 + TICK_NS))
+		now = spool_running_ctime(c->sp, c->cur.v[i]);
+		if (now < 0 || spool_ctime_busy(t0, c->listed[i], now))
 			continue;
 		if (add(c, SPOOL_CHECK_ORPHAN_JOB, SPOOL_RUNNING, c->cur.v[i],
 		    "running, but no live lease holds it") < 0)
@@ -232,7 +201,7 @@ check_files(struct check *c, int64_t tmp_age)
 			continue;
 		if (!S_ISREG(sb.st_mode)) {
 			if (add(c, SPOOL_CHECK_STRAY, SPOOL_META, name, "%s",
-			    type_name(sb.st_mode)) < 0)
+			    spool_type_name(sb.st_mode)) < 0)
 				return -1;
 			continue;
 		}
@@ -335,14 +304,11 @@ spool_check(struct spool *sp, int64_t tmp_age, int fix,
 {
 	struct check c = { .sp = sp };
 	struct spool_finding out;
-	struct timespec ts;
 	int64_t t0;
 	size_t i;
 	int left = 0, e;
 
-	/* The clock the kernel stamps ctime with (see recover.c). */
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	t0 = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	t0 = spool_ctime_clock();
 	for (c.st = 0; c.st < SPOOL_NSTATES; c.st++)
 		if (c.st != SPOOL_TMP && spool_list(sp, c.st, see_job, &c) < 0)
 			goto fail;

@@ -453,9 +453,8 @@ meta_event(struct spool_consumer *c, const char *id, int fd, int sync,
 	return rc;
 }
 
-/* A name whose history lines and lease journal stay one line each. */
-static int
-safe_name(const char *name)
+int
+spool_safe_name(const char *name)
 {
 	for (; *name; name++)
 		if ((unsigned char)*name < 0x20 || *name == 0x7f)
@@ -463,8 +462,8 @@ safe_name(const char *name)
 	return 1;
 }
 
-static const char *
-type_name(mode_t m)
+const char *
+spool_type_name(mode_t m)
 {
 	return S_ISLNK(m) ? "a symlink" : S_ISDIR(m) ? "a directory" :
 	    S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
@@ -523,7 +522,7 @@ claimable(struct spool_consumer *c, const char *name, unsigned flags)
 	struct stat st;
 	int64_t age;
 
-	if (!safe_name(name)) {
+	if (!spool_safe_name(name)) {
 		reject(c, name, "unsafe name: control characters");
 		return 0;
 	}
@@ -533,7 +532,7 @@ claimable(struct spool_consumer *c, const char *name, unsigned flags)
 		return 0;	/* gone: claimed by another consumer */
 	}
 	if (!S_ISREG(st.st_mode)) {
-		reject(c, name, type_name(st.st_mode));
+		reject(c, name, spool_type_name(st.st_mode));
 		return 0;
 	}
 	if (!(flags & SCANNED))

@@ -93,8 +93,8 @@ add_dead(const char *id, void *arg)
 
 #define TICK_NS	100000000LL	/* well over the coarse clock's tick */
 
-static int64_t
-coarse_ns(void)
+int64_t
+spool_ctime_clock(void)
 {
 	struct timespec ts;
 
@@ -103,9 +103,8 @@ coarse_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* cur/ID's ctime (ns), or -1 when it is not there. */
-static int64_t
-ctime_of(struct spool *sp, const char *id)
+int64_t
+spool_running_ctime(struct spool *sp, const char *id)
 {
 	struct stat st;
 
@@ -124,18 +123,24 @@ ctime_of(struct spool *sp, const char *id)
  * every ctime is a day ahead of it, and a job claimed before the step
  * must still be returned.
  */
+int
+spool_ctime_busy(int64_t t0, int64_t listed, int64_t now)
+{
+	return listed < 0 || now != listed ||
+	    (listed > t0 - TICK_NS && listed < t0 + TICK_NS);
+}
+
 static int
 return_orphan(struct spool *sp, const char *id, const char *lease,
     int64_t t0, int64_t listed, struct spool_recovery *r)
 {
 	struct spool_meta m;
 	char why[SPOOL_OWNER_MAX + 32], esc[SPOOL_OWNER_MAX + 48];
-	int64_t now = ctime_of(sp, id);
+	int64_t now = spool_running_ctime(sp, id);
 
 	if (now < 0)
 		return errno == ENOENT ? 0 : -1;
-	if (listed < 0 || now != listed ||
-	    (listed > t0 - TICK_NS && listed < t0 + TICK_NS)) {
+	if (spool_ctime_busy(t0, listed, now)) {
 		r->busy++;
 		return 0;
 	}
@@ -182,7 +187,7 @@ spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 	struct spool_set live = { 0 }, owners = { 0 }, keep = { 0 };
 	struct spool_lease_info li;
 	int *deadfd = NULL, rc = -1, e = 0, busy;
-	int64_t t0 = coarse_ns(), *listed = NULL;
+	int64_t t0 = spool_ctime_clock(), *listed = NULL;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
@@ -194,7 +199,8 @@ spool_recover(struct spool *sp, int64_t tmp_age, struct spool_recovery *r)
 		goto out;
 	/* Before the journals are read: see return_orphan. */
 	for (i = 0; i < cur.n; i++)
-		if ((listed[i] = ctime_of(sp, cur.v[i])) < 0 && errno != ENOENT)
+		if ((listed[i] = spool_running_ctime(sp, cur.v[i])) < 0 &&
+		    errno != ENOENT)
 			goto out;
 	for (i = 0; i < leases.n; i++)
 		deadfd[i] = -1;

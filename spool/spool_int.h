@@ -60,6 +60,14 @@ int64_t spool_boottime(void);
  * to names (index.h); how many, or -1. */
 struct spool_names;
 int spool_list_names(struct spool *sp, int dir, struct spool_names *names);
+/* recover.c: the guard against returning a job claimed again while we
+ * looked.  spool_ctime_clock: the clock ctime is stamped with (ns), t0 at
+ * the start; spool_running_ctime: cur/ID's ctime (ns), -1 when not there;
+ * spool_ctime_busy: the job's ctime now against the one listed says it
+ * may have been claimed again (leave it). */
+int64_t spool_ctime_clock(void);
+int64_t spool_running_ctime(struct spool *sp, const char *id);
+int spool_ctime_busy(int64_t t0, int64_t listed, int64_t now);
 
 /* watch.c: inotify, through libinotifytools. */
 enum { SPOOL_WATCH_OVERFLOW = 1 };
@@ -74,8 +82,13 @@ void spool_watch_close(int fd);
 /* Next pending event: 1 filled, 0 none, -1 error. */
 int spool_watch_next(struct spool_event *ev);
 
-/* consumer.c: is DIR/NAME open for writing?  1 yes, 0 no, -1 cannot tell. */
+/* consumer.c: what may be a job, which spool_check reports on too.  Is
+ * DIR/NAME open for writing?  1 yes, 0 no, -1 cannot tell.  A safe name
+ * keeps history lines and lease journals one line each (no control
+ * characters).  A file type in words ("a FIFO"), for what is not a job. */
 int spool_being_written(int dirfd, const char *name);
+int spool_safe_name(const char *name);
+const char *spool_type_name(mode_t m);
 
 /* counter.c: spool_job_move counts every move it makes. */
 void spool_counter_bump(struct spool *sp, enum spool_action a);
