@@ -28,30 +28,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "spool_int.h"
+#include "testutil.h"
 #include "fault.h"
 
 static char dir[64];
 static const char *secret = "/tmp/spool-hostile-secret";
-
-static int
-rm1(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void
-put(struct spool *sp, int d, const char *name, const char *text)
-{
-	int fd = openat(sp->dir[d], name, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(close(fd), 0);
-}
 
 static void
 huge(struct spool *sp, int d, const char *name, off_t size)
@@ -62,12 +43,6 @@ huge(struct spool *sp, int d, const char *name, off_t size)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, size), 0);	/* sparse */
 	assert_int_equal(close(fd), 0);
-}
-
-static int
-there(struct spool *sp, int d, const char *name)
-{
-	return faccessat(sp->dir[d], name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static void
@@ -107,7 +82,7 @@ teardown(void **state)
 
 	alarm(0);
 	spool_close(*state);
-	nftw(dir, rm1, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(dir);
 	/* Nothing followed a symlink to it. */
 	assert_int_equal(stat(secret, &st), 0);
 	assert_int_equal(st.st_size, 7);
@@ -143,7 +118,7 @@ test_job_fifo_not_opened(void **state)
 	assert_int_equal(spool_job_open(c, &job, O_RDONLY), -1);
 	assert_int_equal(errno, EINVAL);
 	/* A regular file opens, and blocking as asked. */
-	put(sp, SPOOL_RUNNING, "plain", "x\n");
+	tu_put(sp, SPOOL_RUNNING, "plain", "x\n");
 	snprintf(job.id, sizeof(job.id), "plain");
 	{
 		int fd = spool_job_open(c, &job, O_RDONLY);
@@ -179,8 +154,8 @@ test_damaged_history_buried(void **state)
 	size_t i;
 
 	for (i = 0; i < 4; i++)
-		put(sp, SPOOL_QUEUED, bad[i], "payload\n");
-	put(sp, SPOOL_QUEUED, "e-good", "payload\n");
+		tu_put(sp, SPOOL_QUEUED, bad[i], "payload\n");
+	tu_put(sp, SPOOL_QUEUED, "e-good", "payload\n");
 	assert_int_equal(mkfifoat(sp->dir[SPOOL_META], "a-fifo", 0644), 0);
 	assert_int_equal(symlinkat(secret, sp->dir[SPOOL_META], "b-link"), 0);
 	huge(sp, SPOOL_META, "c-huge", (off_t)10 << 30);
@@ -189,7 +164,7 @@ test_damaged_history_buried(void **state)
 	assert_int_equal(spool_consumer_claim(c, &job), 1);
 	assert_string_equal(job.id, "e-good");
 	for (i = 0; i < 4; i++)
-		if (!there(sp, SPOOL_DEAD, bad[i]))
+		if (!tu_exists(sp, SPOOL_DEAD, bad[i]))
 			fail_msg("%s is not in dead/", bad[i]);
 	assert_int_equal(spool_job_complete(c, &job), 0);
 	spool_consumer_close(c);
@@ -204,16 +179,16 @@ test_lease_strays(void **state)
 	struct timespec tick = { 0, 200000000 };
 	int fd;
 
-	put(sp, SPOOL_LEASE, "h:1", "host=h\npid=1\nboot_id=x\nttl=60000\n"
+	tu_put(sp, SPOOL_LEASE, "h:1", "host=h\npid=1\nboot_id=x\nttl=60000\n"
 	    "renewed=0 0\n+job\n");
-	put(sp, SPOOL_RUNNING, "job", "payload\n");
+	tu_put(sp, SPOOL_RUNNING, "job", "payload\n");
 	assert_int_equal(symlinkat(secret, sp->dir[SPOOL_LEASE], "h:2"), 0);
 	assert_int_equal(mkfifoat(sp->dir[SPOOL_LEASE], "h:3", 0644), 0);
 	huge(sp, SPOOL_LEASE, "h:4", (off_t)10 << 30);
 	nanosleep(&tick, NULL);		/* not "just claimed" */
 	assert_int_equal(spool_recover(sp, -1, &r), 1);
-	assert_true(there(sp, SPOOL_QUEUED, "job"));
-	assert_false(there(sp, SPOOL_LEASE, "h:1"));
+	assert_true(tu_exists(sp, SPOOL_QUEUED, "job"));
+	assert_false(tu_exists(sp, SPOOL_LEASE, "h:1"));
 	assert_int_equal(spool_recover_needed(sp), 0);
 
 	/* A huge lease somebody holds may be alive: nothing moves. */
@@ -225,7 +200,7 @@ test_lease_strays(void **state)
 	nanosleep(&tick, NULL);
 	assert_int_equal(spool_recover(sp, -1, &r), -1);
 	assert_int_equal(errno, EFBIG);
-	assert_true(there(sp, SPOOL_RUNNING, "job"));
+	assert_true(tu_exists(sp, SPOOL_RUNNING, "job"));
 	close(fd);
 }
 
@@ -238,14 +213,14 @@ test_retry_without_utimensat(void **state)
 	struct spool_job job;
 	int i, rc = 0;
 
-	put(sp, SPOOL_QUEUED, "job", "payload\n");
+	tu_put(sp, SPOOL_QUEUED, "job", "payload\n");
 	c = consumer(sp);
 	assert_int_equal(spool_consumer_claim(c, &job), 1);
 	fault_reset();
 	fault_arm(FAULT_UTIMENSAT, 1, EPERM);
 	assert_int_equal(spool_job_retry(c, &job, "exit 1", "boom"), 0);
 	assert_true(fault_fired());
-	assert_true(there(sp, SPOOL_WAITING, "job"));
+	assert_true(tu_exists(sp, SPOOL_WAITING, "job"));
 	fault_reset();
 	/* Due at once: a turn wakes it, a later one sees it in new/ (the
 	 * watch forwards events from a thread), and it is claimed again. */

@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "spool_int.h"
+#include "testutil.h"
 
 #define DAY_NS (86400LL * 1000000000)
 
@@ -49,31 +49,6 @@ clock_gettime(clockid_t id, struct timespec *ts)
 
 static char dir[64];
 
-static int
-rm1(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void
-put(struct spool *sp, int d, const char *name, const char *text)
-{
-	int fd = openat(sp->dir[d], name, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(close(fd), 0);
-}
-
-static int
-there(struct spool *sp, int d, const char *name)
-{
-	return faccessat(sp->dir[d], name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
 /* A spool with cur/job claimed under lease/h:1 by a holder now dead. */
 static struct spool *
 claimed(void)
@@ -84,9 +59,9 @@ claimed(void)
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(spool_init(dir), 0);
 	assert_int_equal(spool_open(&sp, dir, SPOOL_NOSYNC), 0);
-	put(sp, SPOOL_LEASE, "h:1", "host=h\npid=1\nboot_id=x\nstarted=0\n"
+	tu_put(sp, SPOOL_LEASE, "h:1", "host=h\npid=1\nboot_id=x\nstarted=0\n"
 	    "ttl=60000\nrenewed=0 0\n+job\n");
-	put(sp, SPOOL_RUNNING, "job", "payload\n");
+	tu_put(sp, SPOOL_RUNNING, "job", "payload\n");
 	return sp;
 }
 
@@ -94,7 +69,7 @@ static void
 done(struct spool *sp)
 {
 	spool_close(sp);
-	nftw(dir, rm1, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(dir);
 	offset_ns = 0;
 }
 
@@ -112,8 +87,8 @@ returned_after_step(int64_t step, int ms)
 	assert_int_equal(r.jobs, 1);
 	assert_int_equal(r.busy, 0);
 	assert_int_equal(r.leases, 1);
-	assert_true(there(sp, SPOOL_QUEUED, "job"));
-	assert_false(there(sp, SPOOL_RUNNING, "job"));
+	assert_true(tu_exists(sp, SPOOL_QUEUED, "job"));
+	assert_false(tu_exists(sp, SPOOL_RUNNING, "job"));
 	done(sp);
 }
 
@@ -151,7 +126,7 @@ test_just_claimed_is_busy(void **s)
 	(void)s;
 	assert_int_equal(spool_recover(sp, -1, &r), 0);
 	assert_int_equal(r.busy, 1);
-	assert_true(there(sp, SPOOL_RUNNING, "job"));
+	assert_true(tu_exists(sp, SPOOL_RUNNING, "job"));
 	done(sp);
 }
 
@@ -169,7 +144,7 @@ test_live_lease_kept(void **s)
 	snprintf(text, sizeof(text), "host=h\npid=1\nboot_id=%s\nstarted=0\n"
 	    "ttl=60000\nrenewed=%019lld %019lld\n+job\n", sp->boot_id,
 	    (long long)spool_now(), (long long)spool_boottime());
-	put(sp, SPOOL_LEASE, "h:1", text);
+	tu_put(sp, SPOOL_LEASE, "h:1", text);
 	fd = openat(sp->dir[SPOOL_LEASE], "h:1", O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
@@ -179,8 +154,8 @@ test_live_lease_kept(void **s)
 	offset_ns = -DAY_NS;
 	assert_int_equal(spool_recover(sp, -1, &r), 0);
 	assert_int_equal(r.expired, 0);
-	assert_true(there(sp, SPOOL_RUNNING, "job"));
-	assert_true(there(sp, SPOOL_LEASE, "h:1"));
+	assert_true(tu_exists(sp, SPOOL_RUNNING, "job"));
+	assert_true(tu_exists(sp, SPOOL_LEASE, "h:1"));
 	close(fd);
 	done(sp);
 }
