@@ -49,6 +49,14 @@ void owners_free(struct owners *o);
 void supervisor_print(struct spool *sp, FILE *f, const char *indent);
 void supervisor_json(struct spool *sp, FILE *f);
 
+/* A job's runs, the one in progress counted (SPOOL_ATTEMPT is 1 on the
+ * first run). */
+static inline int
+stat_attempts(const struct spool_job_info *ji)
+{
+	return ji->meta.attempts + (ji->state == SPOOL_RUNNING);
+}
+
 /* The fields of a job's JSON object, without its braces (stat_ls.c): the
  * same names for ls --json and show --json. */
 void out_job_json(const struct spool_job_info *ji, int attempts,

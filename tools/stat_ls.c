@@ -170,7 +170,8 @@ one(struct ls *l, int st, const char *name)
 	unsigned what = 0;
 	int attempts;
 
-	ji.meta.attempts = 0;
+	ji.meta.attempts = 0;	/* what is not looked up: none so far */
+	ji.state = st;
 	if (!l->ids && !l->count)
 		what = SPOOL_INFO_STAT | SPOOL_INFO_META;
 	else if (l->attempts >= 0)
@@ -192,8 +193,7 @@ one(struct ls *l, int st, const char *name)
 		snprintf(ji.meta.error, sizeof(ji.meta.error),
 		    "history unreadable: %s", strerror(e));
 	}
-	/* The run in progress counts: SPOOL_ATTEMPT is 1 on the first run. */
-	attempts = ji.meta.attempts + (st == SPOOL_RUNNING);
+	attempts = stat_attempts(&ji);
 	if ((l->older >= 0 && l->now - ji.submitted < l->older) ||
 	    (l->younger >= 0 && l->now - ji.submitted >= l->younger) ||
 	    (l->attempts >= 0 && attempts < l->attempts))

@@ -132,34 +132,52 @@ print_fields(const struct field *f, int n)
 		}
 }
 
+/* An event line split: its time and its name (bytes of the line, not
+ * NUL-terminated), then its key=value fields, values unescaped. */
+struct event {
+	const char *time, *name;
+	size_t tlen, nlen;
+	struct field *f;	/* MAX_FIELDS of them, calloc'ed */
+	int n;
+};
+
+static void
+event_split(const char *line, struct event *ev)
+{
+	const char *p;
+
+	if ((ev->f = calloc(MAX_FIELDS, sizeof(*ev->f))) == NULL)
+		cli_die_errno("unable to allocate");
+	ev->time = line;
+	ev->tlen = strcspn(line, " \n");
+	ev->name = p = line + ev->tlen + (line[ev->tlen] == ' ');
+	ev->nlen = strcspn(p, " \n");
+	for (p += ev->nlen, ev->n = 0; ev->n < MAX_FIELDS &&
+	    next_field(&p, &ev->f[ev->n]); ev->n++)
+		;
+}
+
 /* "  TIME  EVENT    by X, attempt N, ...", then the error below it. */
 static void
 print_event(const char *line)
 {
-	struct field *f;
-	const char *p;
-	size_t t = strcspn(line, " \n"), e;
-	int n = 0, i, w;
+	struct event ev;
+	int i, w;
 
-	if ((f = calloc(MAX_FIELDS, sizeof(*f))) == NULL)
-		cli_die_errno("unable to allocate");
+	event_split(line, &ev);
 	printf("  ");
-	out_escaped(stdout, line, t);
-	p = line + t + (line[t] == ' ');
-	e = strcspn(p, " \n");
+	out_escaped(stdout, ev.time, ev.tlen);
 	printf("  ");
-	out_escaped(stdout, p, e);
-	for (w = (int)e; w < 8; w++)
+	out_escaped(stdout, ev.name, ev.nlen);
+	for (w = (int)ev.nlen; w < 8; w++)
 		putchar(' ');
 	putchar(' ');
-	for (p += e; n < MAX_FIELDS && next_field(&p, &f[n]); n++)
-		;
-	print_fields(f, n);
+	print_fields(ev.f, ev.n);
 	putchar('\n');
-	for (i = 0; i < n; i++)
-		if (strcmp(f[i].key, "error") == 0 && f[i].val[0])
-			print_block(f[i].val);
-	free(f);
+	for (i = 0; i < ev.n; i++)
+		if (strcmp(ev.f[i].key, "error") == 0 && ev.f[i].val[0])
+			print_block(ev.f[i].val);
+	free(ev.f);
 }
 
 static void
@@ -193,33 +211,27 @@ print_history(struct spool *sp, const struct spool_job_info *ji)
 static void
 json_event(const char *line)
 {
-	struct field *f;
-	const char *p;
-	size_t t = strcspn(line, " \n"), e;
-	int n = 0, i;
+	struct event ev;
+	char buf[sizeof(ev.f->val)];
+	int i;
 
-	if ((f = calloc(MAX_FIELDS, sizeof(*f))) == NULL)
-		cli_die_errno("unable to allocate");
-	snprintf(f[0].val, sizeof(f[0].val), "%.*s", (int)t, line);
+	event_split(line, &ev);
+	snprintf(buf, sizeof(buf), "%.*s", (int)ev.tlen, ev.time);
 	fputs("{\"time\":", stdout);
-	out_json(stdout, f[0].val);
-	p = line + t + (line[t] == ' ');
-	e = strcspn(p, " \n");
-	snprintf(f[0].val, sizeof(f[0].val), "%.*s", (int)e, p);
+	out_json(stdout, buf);
+	snprintf(buf, sizeof(buf), "%.*s", (int)ev.nlen, ev.name);
 	fputs(",\"event\":", stdout);
-	out_json(stdout, f[0].val);
-	for (p += e; n < MAX_FIELDS && next_field(&p, &f[n]); n++)
-		;
-	for (i = 0; i < n; i++)
-		if (strcmp(f[i].key, "time") != 0 &&
-		    strcmp(f[i].key, "event") != 0) {
+	out_json(stdout, buf);
+	for (i = 0; i < ev.n; i++)
+		if (strcmp(ev.f[i].key, "time") != 0 &&
+		    strcmp(ev.f[i].key, "event") != 0) {
 			putchar(',');
-			out_json(stdout, f[i].key);
+			out_json(stdout, ev.f[i].key);
 			putchar(':');
-			out_json(stdout, f[i].val);
+			out_json(stdout, ev.f[i].val);
 		}
 	putchar('}');
-	free(f);
+	free(ev.f);
 }
 
 static void
@@ -235,8 +247,7 @@ show_json(struct spool *sp, const struct spool_job_info *ji)
 		holder = owners_get(&o, ji->id, owner, sizeof(owner));
 		owners_free(&o);
 	}
-	out_job_json(ji, ji->meta.attempts + (ji->state == SPOOL_RUNNING),
-	    holder, spool_now());
+	out_job_json(ji, stat_attempts(ji), holder, spool_now());
 	snprintf(path, sizeof(path), "%s/%s", spool_state_dir(ji->state),
 	    ji->id);
 	printf(",\"changed\":%lld,\"path\":", (long long)(ji->changed / 1000));
@@ -343,8 +354,7 @@ show(struct spool *sp, const struct spool_job_info *ji, int all)
 		    sizeof(ts)), ji->due >= now ? "in" : "overdue by",
 		    out_age(ji->due >= now ? ji->due - now : now - ji->due, age,
 		    sizeof(age)));
-	printf("attempts:   %d\n", ji->meta.attempts +
-	    (ji->state == SPOOL_RUNNING));
+	printf("attempts:   %d\n", stat_attempts(ji));
 	if (ji->state == SPOOL_RUNNING && owners_load(sp, &o) == 0) {
 		printf("owner:      ");
 		out_name(stdout, owners_get(&o, ji->id, owner, sizeof(owner)) ?
